@@ -1,0 +1,1 @@
+"""The bundled small chat model, for offline demos and tests."""

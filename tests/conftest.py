@@ -1,0 +1,61 @@
+"""Shared fixtures: the bundled tokenizer, tiny random checkpoints, the real-data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """``$INSPECT_WARMTH_DATA`` (CI points it at ../shared/data); tests using it are skipped when unset."""
+    value = os.environ.get("INSPECT_WARMTH_DATA")
+    if not value:
+        pytest.skip("INSPECT_WARMTH_DATA is not set")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"INSPECT_WARMTH_DATA={value} is not a directory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundled_dir() -> Path:
+    """The bundled SmolLM2-135M-Instruct checkpoint (converted from GGUF once, then cached)."""
+    from inspect_warmth.models.bundled import bundled_model_dir
+
+    return bundled_model_dir()
+
+
+def _save_tiny(out: Path, bundled: Path, arch: str) -> Path:
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(bundled)
+    common = {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
+              "eos_token_id": tokenizer.eos_token_id}
+    if arch == "llama":
+        model = LlamaForCausalLM(LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                             num_attention_heads=4, num_key_value_heads=2,
+                                             max_position_embeddings=2048, tie_word_embeddings=True, **common))
+    else:
+        model = GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=2, n_head=4, n_positions=1024, **common))
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, bundled_dir: Path) -> Path:
+    """A tiny random Llama checkpoint with the bundled model's tokenizer and chat template."""
+    return _save_tiny(tmp_path_factory.mktemp("tiny-llama"), bundled_dir, "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory, bundled_dir: Path) -> Path:
+    """A tiny random GPT-2 checkpoint (SocioT's model family) with the bundled tokenizer."""
+    return _save_tiny(tmp_path_factory.mktemp("tiny-gpt2"), bundled_dir, "gpt2")
