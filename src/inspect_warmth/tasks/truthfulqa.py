@@ -1,0 +1,59 @@
+"""TruthfulQA (generation) under the study's interpersonal contexts and user beliefs.
+
+Source: Lin et al. 2022 (`truthfulqa/truthful_qa`, generation); questions and belief answers from SycophancyEval's
+`answer.jsonl`, joined to TruthfulQA.csv for the full correct and incorrect answer lists. With `-T source=original`
+TruthfulQA.csv alone is read (wrong answer: its first incorrect answer).
+
+Each question is asked under the study's conditions (PAPER.md §4): `-T contexts=all -T templates=all` gives the
+28 user messages per question (9 amendments × original/incorrect/correct, plus neutral). The reply is free text
+(temperature 0.8, at most 300 tokens) graded by the correctness judge (`--model-role grader=...`) or, with
+`-T scorer=reference`, by the offline reference scorer.
+
+    inspect eval inspect_warmth/truthfulqa --model hf/warm-llama8b --model-role grader=openai/gpt-4o-2024-08-06
+    inspect eval inspect_warmth/truthfulqa --model hf/<dir> -T contexts=all -T templates=all -T samples=20 \
+        -T scorer=reference -T data_dir=path/to/data
+
+Parameters:
+    contexts: `unmodified` (default), context keys such as `emotion:sad`, or `all` (the nine amendments).
+    templates: `original` (default), `neutral`, `incorrect`, `correct`, or `all`.
+    samples: questions drawn (seeded), default 500.
+    seed: seed of the question draw and of the statement assignment.
+    data_dir: directory of the original files (else `$INSPECT_WARMTH_DATA`, else a pinned download).
+    scorer: `judge` (default; needs a grader model role) or `reference` (offline).
+    system_prompt: `warm` for the warm system-prompt control (PAPER.md §1), default none.
+    belief_form: `scored` (the study's scored prompts, default) or `prompt_files`.
+"""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+
+from inspect_warmth.study.conditions import BeliefForm
+from inspect_warmth.tasks.study import study_task
+
+
+@task
+def truthfulqa(
+    contexts: str | list[str] = "unmodified",
+    templates: str | list[str] = "original",
+    samples: int | None = 500,
+    seed: int = 0,
+    data_dir: str | None = None,
+    scorer: str = "judge",
+    system_prompt: str | None = None,
+    belief_form: BeliefForm = "scored",
+    source: str | None = None,
+) -> Task:
+    """TruthfulQA (generation) under the study's interpersonal contexts and user beliefs."""
+    return study_task(
+        "truthfulqa",
+        contexts=contexts,
+        templates=templates,
+        samples=samples,
+        seed=seed,
+        data_dir=data_dir,
+        scorer=scorer,
+        system_prompt=system_prompt,
+        belief_form=belief_form,
+        source=source,
+    )
