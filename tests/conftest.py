@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from inspect_ai.model import Model
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -36,12 +41,24 @@ def _save_tiny(out: Path, bundled: Path, arch: str) -> Path:
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(bundled)
-    common = {"vocab_size": len(tokenizer), "bos_token_id": tokenizer.bos_token_id,
-              "eos_token_id": tokenizer.eos_token_id}
+    common = {
+        "vocab_size": len(tokenizer),
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
     if arch == "llama":
-        model = LlamaForCausalLM(LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                             num_attention_heads=4, num_key_value_heads=2,
-                                             max_position_embeddings=2048, tie_word_embeddings=True, **common))
+        model = LlamaForCausalLM(
+            LlamaConfig(
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                max_position_embeddings=2048,
+                tie_word_embeddings=True,
+                **common,
+            )
+        )
     else:
         model = GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=2, n_head=4, n_positions=1024, **common))
     model.save_pretrained(out)
@@ -59,3 +76,23 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, bundled_dir: Path) 
 def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory, bundled_dir: Path) -> Path:
     """A tiny random GPT-2 checkpoint (SocioT's model family) with the bundled tokenizer."""
     return _save_tiny(tmp_path_factory.mktemp("tiny-gpt2"), bundled_dir, "gpt2")
+
+
+def mock_model(reply: str | Callable[[str], str] = "I am not sure.") -> Model:
+    """``mockllm/model`` answering every prompt with ``reply`` (or ``reply(prompt)``), usage set so that Inspect
+    never tries to download a tokenizer to count tokens."""
+    from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage, get_model
+
+    def respond(messages: list[ChatMessage], tools: object, tool_choice: object, config: GenerateConfig) -> ModelOutput:
+        text = reply(messages[-1].text) if callable(reply) else reply
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=10, output_tokens=len(text.split()), total_tokens=10)
+        return output
+
+    return get_model("mockllm/model", custom_outputs=respond)
+
+
+@pytest.fixture
+def mock_replies() -> Callable[..., Model]:
+    """Factory fixture: ``mock_replies("text")`` or ``mock_replies(lambda prompt: ...)`` -> an Inspect Model."""
+    return mock_model
