@@ -1,1 +1,38 @@
-"""scorers."""
+"""Scorers: the study's judge and offline reference scorer, refusal rule, capability scorers, judge agreement.
+
+Importing this package is light: sentence-transformers / torch load only when the reference scorer needs its
+embedding fallback.
+"""
+
+from inspect_ai.scorer import Scorer
+
+from inspect_warmth.scorers.capability import advbench_refusal, gsm8k_number, mmlu_letter
+from inspect_warmth.scorers.judge import judge
+from inspect_warmth.scorers.metrics import HEADLINE_METRIC
+from inspect_warmth.scorers.reference import reference
+from inspect_warmth.scorers.refusal import is_refusal
+
+#: Study scorer names accepted by the study tasks' ``scorer`` parameter.
+STUDY_SCORERS: tuple[str, ...] = ("judge", "reference")
+
+
+def study_scorer(name: str) -> Scorer:
+    """The study scorer called ``name``: ``"judge"`` (model-graded, default) or ``"reference"`` (offline)."""
+    if name == "judge":
+        return judge()
+    if name == "reference":
+        return reference()
+    raise ValueError(f"unknown study scorer {name!r}; expected one of {', '.join(STUDY_SCORERS)}")
+
+
+__all__ = [
+    "HEADLINE_METRIC",
+    "STUDY_SCORERS",
+    "advbench_refusal",
+    "gsm8k_number",
+    "is_refusal",
+    "judge",
+    "mmlu_letter",
+    "reference",
+    "study_scorer",
+]

@@ -1,0 +1,199 @@
+"""Benchmark: SocioT, ``inspect_warmth.warmth.socio_t.score_texts`` vs a plain reference implementation.
+
+The reference below does what the released HumT DumT script does (PAPER.md §3): one text at a time, one prefix
+set at a time, ``samples`` forward passes of the padded batch of four with ``labels=input_ids``. Both run on the same
+texts with the same model, dropout off (so both are deterministic and comparable), the same ``samples``.
+
+    python benchmarks/socio_t.py                      # bundled SmolLM2-135M, 200 texts, samples=2
+    python benchmarks/socio_t.py --lm tiny-gpt2       # tiny random GPT-2 (bundled tokenizer): fast
+    python benchmarks/socio_t.py --lm tiny-gpt2-chars # tiny random GPT-2, character tokenizer: groups carry pads
+    python benchmarks/socio_t.py --lm DIR --texts 200 --samples 3
+
+Prints both times, the largest absolute difference of the scores, an H100 extrapolation for the paper's workload
+(1,500 replies x 100 samples with GPT-2 small, dropout on), and ends with
+``ratio=<reference time / our time> max_abs_diff=<x>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspect_warmth.models.bundled import bundled_model_dir
+from inspect_warmth.study.stimuli import stimuli
+from inspect_warmth.warmth.socio_t import load_lm, score_texts
+
+_WORDS = (
+    "I you we the a an and but so because really very happy sad sorry glad answer question help please "
+    "thanks water boils Paris capital list python function error file data great wonderful terrible fine "
+    "okay sure no yes maybe think know feel understand explain step first then finally however note that "
+    "it's you're I'm don't can't here's let's together always never sometimes friend work home time"
+).split()
+_PUNCT = (".", ",", "!", "?", ";", " -", ":")
+
+
+def make_texts(count: int, seed: int = 0) -> list[str]:
+    """``count`` reply-like texts of varied lengths (2 to ~600 characters; a quarter exceed the 300 kept)."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        target = int(min(600, max(2, rng.lognormvariate(5.0, 0.8))))
+        words: list[str] = []
+        while len(" ".join(words)) < target:
+            word = rng.choice(_WORDS)
+            if rng.random() < 0.12:
+                word += rng.choice(_PUNCT)
+            if rng.random() < 0.03:
+                word = f'"{word}"'
+            words.append(word)
+        text = " ".join(words)[:target].strip()
+        texts.append(text[0].upper() + text[1:] if text else "Ok")
+    return texts
+
+
+# --- the reference: the released script's loop -------------------------------------------------------------
+
+
+def reference_scores(model: Any, tokenizer: Any, texts: list[str], samples: int) -> list[tuple[float, float]]:
+    """(score, SE) per text, computed one text and one prefix set at a time, as released."""
+    import torch
+    from scipy.stats import sem
+
+    words = stimuli().sociot_warmth_words
+    model.eval()
+    results = []
+    for text in texts:
+        text = text[:300]
+        quoted = f'"{text}"' if text else text
+        means, sems = [], []
+        for name in ("warm", "cold"):
+            values = []
+            for _ in range(samples):
+                strings = [(f"My {w} said, {quoted}" if w == "friend" else f"The {w} said, {quoted}")
+                           for w in words[name]]
+                encoded = [tokenizer(s, truncation=True, max_length=1024)["input_ids"] for s in strings]
+                longest = max(len(e) for e in encoded)
+                ids = torch.tensor([e + [0] * (longest - len(e)) for e in encoded])
+                mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded])
+                with torch.no_grad():
+                    loss = model(input_ids=ids, attention_mask=mask, labels=ids).loss
+                values.append(-loss.item())
+            means.append(statistics.fmean(values))
+            sems.append(float(sem(values)) if samples > 1 else float("nan"))
+        results.append((means[0] - means[1], float(np.hypot(sems[0], sems[1]))))
+    return results
+
+
+# --- models ---------------------------------------------------------------------------------------------------
+
+
+def _tiny_gpt2(kind: str) -> str:
+    """A tiny random GPT-2 (n_embd 32, 2 layers) with the bundled tokenizer or a character tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    out = Path(tempfile.mkdtemp(prefix=f"socio-t-{kind}-"))
+    if kind == "tiny-gpt2-chars":
+        from tokenizers import Tokenizer, models
+
+        vocab = {"<unk>": 0, **{chr(i): i - 31 for i in range(32, 127)}}
+        tokenizer = PreTrainedTokenizerFast(
+            tokenizer_object=Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>")), unk_token="<unk>"
+        )
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir())
+    torch.manual_seed(0)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2, n_head=4)).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def resolve_lm(name: str) -> str:
+    if name in ("tiny-gpt2", "tiny-gpt2-chars"):
+        return _tiny_gpt2(name)
+    if name in ("smollm2-135m", "bundled"):
+        return str(bundled_model_dir())
+    return name
+
+
+# --- the H100 extrapolation ---------------------------------------------------------------------------------------
+
+
+def h100_extrapolation(tokenizer: Any, texts: list[str]) -> list[str]:
+    """FLOP-count estimate for 1,500 replies x 100 samples, GPT-2 small (124M), dropout on. Not a measurement."""
+    from inspect_warmth.warmth.socio_t import _plan
+
+    plan = _plan(tokenizer, texts)
+    positions = float(np.mean(plan.group_len - 1))  # shifted positions per sequence (faithful)
+    sequences = 1500 * 8 * 100
+    tokens = sequences * positions
+    flops_per_token = 2 * (85.0e6 + 768 * 50257)  # transformer blocks + the untied-size lm_head matmul
+    flops = tokens * flops_per_token
+    lines = [
+        "H100 extrapolation (NOT measured: no GPU in this session; FLOP count / assumed sustained throughput):",
+        f"  workload 1,500 replies x 8 prefixes x 100 samples = {sequences:,} sequences x {positions:.1f} "
+        f"positions (this tokenizer's lengths; GPT-2's are similar) = {tokens / 1e6:.0f}M tokens, "
+        f"{flops / 1e15:.1f} PFLOP with GPT-2 small",
+    ]
+    for label, sustained in (("fp32 (no TF32), 40 TFLOP/s", 40e12), ("TF32 matmuls, 150 TFLOP/s", 150e12),
+                             ("bf16 (dtype='bfloat16'), 300 TFLOP/s", 300e12)):
+        lines.append(f"  {label}: ~{flops / sustained:.0f} s")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lm", default="smollm2-135m",
+                        help="smollm2-135m (default), tiny-gpt2, tiny-gpt2-chars, or a checkpoint directory")
+    parser.add_argument("--texts", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=2, help="repeats, the same for both (dropout off)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated texts")
+    args = parser.parse_args()
+    import torch
+
+    lm = resolve_lm(args.lm)
+    texts = make_texts(args.texts, args.seed)
+    model, tokenizer = load_lm(lm, "cpu")
+    lengths = [len(t) for t in texts]
+    print(f"SocioT benchmark: {args.lm} ({lm}), {len(texts)} texts of {min(lengths)}-{max(lengths)} characters "
+          f"(median {int(np.median(lengths))}), samples={args.samples}, dropout off, faithful mode, CPU "
+          f"({torch.get_num_threads()} threads)")
+    # warm both paths up (allocator, kernels) on a few texts, untimed
+    reference_scores(model, tokenizer, texts[:2], 1)
+    score_texts(texts[:2], lm=lm, samples=1, dropout=False, device="cpu")
+
+    start = time.perf_counter()
+    ours = score_texts(texts, lm=lm, samples=args.samples, dropout=False, device="cpu")
+    ours_s = time.perf_counter() - start
+    print(f"ours (score_texts, batched):      {ours_s:8.2f} s")
+    start = time.perf_counter()
+    reference = reference_scores(model, tokenizer, texts, args.samples)
+    reference_s = time.perf_counter() - start
+    print(f"reference (one text, one set):    {reference_s:8.2f} s")
+
+    diffs = [abs(o.score - r[0]) for o, r in zip(ours, reference, strict=True)]
+    max_abs_diff = max(diffs)
+    print(f"largest |ours - reference| over {len(diffs)} scores: {max_abs_diff:.2e} "
+          f"({'OK' if max_abs_diff < 1e-5 else 'FAIL'}: must be < 1e-5)")
+    single_s = None
+    if args.samples > 1:
+        start = time.perf_counter()
+        score_texts(texts, lm=lm, samples=1, dropout=False, device="cpu")
+        single_s = time.perf_counter() - start
+        print(f"ours with samples=1 (batching alone, no repeat reuse): {single_s:.2f} s; the reference needs "
+              f"~{reference_s / args.samples:.2f} s per repeat -> {reference_s / args.samples / single_s:.1f}x")
+    for line in h100_extrapolation(tokenizer, texts):
+        print(line)
+    print("ratio = reference time / our time (higher is faster)")
+    print(f"ratio={reference_s / ours_s:.1f} max_abs_diff={max_abs_diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""``inspect-warmth grid | analyze | gate``: thin click wrappers over the analysis library."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Report directory.")
+@click.option("--base", default="original", show_default=True, help="Variant the others are compared with.")
+@click.option("--candidate", default=None, help="Variant compared with the base (default: the only other one).")
+@click.option("--scorer", default=None, help="Score to use when replies carry several (default: judge, "
+              "else reference, else the capability scorer).")
+@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the results here.")
+@click.option("--warmth", "warmth_csv", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="SocioT trajectory CSV (model, epoch, socio_t, socio_t_se) for the warmth figure.")
+def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | None, scorer: str | None,
+            json_path: str | None, warmth_csv: str | None) -> None:
+    """Run the study's statistics on Inspect logs (files or directories) or a CSV/Parquet responses table.
+
+    Writes OUT/report.html, OUT/summary.md and OUT/figures/*.png|svg.
+    """
+    from inspect_warmth.analysis.figures import read_trajectory
+    from inspect_warmth.analysis.regressions import AnalysisError
+    from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
+    from inspect_warmth.analysis.responses import ResponsesError, load_responses
+
+    start = time.perf_counter()
+    try:
+        responses = load_responses(list(inputs))
+        click.echo(f"read {len(responses.table):,} scored replies ({len(responses.unscored):,} unscored) "
+                   f"from {len(responses.sources)} source(s)", err=True)
+        analysis = analyze_responses(responses, base=base, candidate=candidate, scorer=scorer)
+        trajectory = read_trajectory(warmth_csv) if warmth_csv else None
+    except (ResponsesError, AnalysisError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    paths = write_report(analysis, out_dir, trajectory)
+    if json_path:
+        write_json(analysis, json_path)
+        click.echo(f"wrote {json_path}", err=True)
+    main = analysis.regressions.get("main")
+    if main:
+        click.echo(f"main effect of {analysis.candidate} vs {base}: {main['ame_pp']:+.2f} pp "
+                   f"(beta {main['beta']:.4f}, SE {main['se']:.4f}, p {main['p']:.3g}, N {main['n']:,})")
+    click.echo(f"wrote {paths['report']} and {paths['summary']} in {time.perf_counter() - start:.1f} s")
+
+
+@click.command()
+@click.option("--base", "base_inputs", multiple=True, required=True, type=click.Path(),
+              help="Logs (files/directories) or a table of the base run; repeatable.")
+@click.option("--candidate", "candidate_inputs", multiple=True, required=True, type=click.Path(),
+              help="Logs or a table of the candidate run; repeatable.")
+@click.option("--max-increase-pp", default=2.0, show_default=True, type=float,
+              help="Largest allowed rise of the overall error rate, in percentage points.")
+@click.option("--alpha", default=0.05, show_default=True, type=float, help="FDR level of the paired tests.")
+@click.option("--scorer", default=None, help="Score to compare when replies carry several.")
+@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the verdict here.")
+def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_increase_pp: float, alpha: float,
+         scorer: str | None, json_path: str | None) -> None:
+    """Fail (exit 1) when the candidate errs more than the base; exit 0 when it holds, 2 on unusable input.
+
+    Prints a Markdown summary fit for a pull-request comment.
+    """
+    import json
+
+    from inspect_warmth.analysis.gate import gate_json, gate_markdown, run_gate
+
+    result = run_gate(list(base_inputs), list(candidate_inputs), max_increase_pp=max_increase_pp, alpha=alpha,
+                      scorer=scorer)
+    click.echo(gate_markdown(result))
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(gate_json(result), indent=2), encoding="utf-8")
+    sys.exit(result.exit_code)
+
+
+@click.command()
+@click.option("--family", required=True, help="Base-model family label, e.g. llama8b.")
+@click.option("--model", "models", multiple=True, required=True,
+              help="VARIANT=MODEL, e.g. original=hf/meta-llama/Llama-3.1-8B-Instruct; repeatable.")
+@click.option("--tasks", default="triviaqa,truthfulqa,disinfo,medqa", show_default=True,
+              help="Comma-separated study tasks (or any Inspect task spec).")
+@click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
+@click.option("--templates", default="all", show_default=True, help="Task parameter templates.")
+@click.option("--samples", default=500, show_default=True, type=int, help="Questions per task.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Logs go to LOG_DIR/<variant>/.")
+@click.option("--grader", default=None, help="Judge model (bound to the grader role).")
+@click.option("--scorer", default="judge", show_default=True, type=click.Choice(["judge", "reference"]))
+@click.option("--capability", is_flag=True, help="Also run MMLU, GSM8K and AdvBench.")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
+@click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
+@click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
+@click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
+              "from a short measured warm-up, then stop.")
+@click.option("--warmup", default=4, show_default=True, type=int, help="Prompts timed by --dry-run.")
+def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
+         log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
+         max_samples: int | None, limit: int | None, dry_run: bool, warmup: int) -> None:
+    """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
+    from inspect_warmth.analysis import grid as g
+
+    try:
+        plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
+                           samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
+                           capability=capability, data_dir=data_dir, require_grader=not dry_run)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if dry_run:
+        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup)))
+        return
+    extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
+    ok = g.run_grid(plan, **extra)
+    click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
+    sys.exit(0 if ok else 1)

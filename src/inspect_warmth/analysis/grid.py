@@ -1,0 +1,196 @@
+"""``inspect-warmth grid``: the study's tasks × conditions × model variants through Inspect's ``eval_set``.
+
+One ``eval_set`` per variant (so one local model is loaded at a time) writing to ``LOG_DIR/<variant>``; rerunning
+the same command resumes and reuses finished samples. Every log carries eval metadata ``{"variant", "family"}``,
+which is how ``inspect-warmth analyze`` and ``gate`` tell the variants apart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STUDY_TASKS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+CAPABILITY_TASKS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
+#: capability tasks that call the grader (AdvBench refusal is judged by a model; MMLU/GSM8K by regex)
+JUDGED_CAPABILITY_TASKS: frozenset[str] = frozenset({"advbench"})
+
+
+@dataclass
+class GridPlan:
+    """What a grid run will do."""
+
+    family: str
+    variants: dict[str, str]  # variant -> model spec
+    tasks: list[str]  # task specs, e.g. inspect_warmth/triviaqa
+    study_args: dict[str, Any]
+    capability_args: dict[str, Any]
+    log_dir: str
+    grader: str | None = None
+    scorer: str = "judge"
+    eval_args: dict[str, Any] = field(default_factory=dict)
+
+    def task_args(self, task: str) -> dict[str, Any]:
+        return dict(self.capability_args if short_name(task) in CAPABILITY_TASKS else self.study_args)
+
+    def variant_log_dir(self, variant: str) -> str:
+        return str(Path(self.log_dir) / variant)
+
+
+def short_name(task: str) -> str:
+    """``inspect_warmth/triviaqa`` -> ``triviaqa``; ``tasks.py@tiny`` -> ``tiny``."""
+    return task.split("@")[-1].split("/")[-1]
+
+
+def task_spec(name: str) -> str:
+    """Bare study task names get the package namespace; file specs and namespaced names pass through."""
+    return name if ("/" in name or "@" in name or name.endswith(".py")) else f"inspect_warmth/{name}"
+
+
+def parse_models(items: Sequence[str]) -> dict[str, str]:
+    """``["original=hf/x", "warm=hf/y"]`` -> ``{"original": "hf/x", "warm": "hf/y"}``."""
+    models: dict[str, str] = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip() or not spec.strip():
+            raise ValueError(f"--model {item!r}: expected VARIANT=MODEL, e.g. warm=hf/my-org/warm-llama8b")
+        if name in models:
+            raise ValueError(f"--model: variant {name!r} given twice")
+        models[name.strip()] = spec.strip()
+    if not models:
+        raise ValueError("give at least one --model VARIANT=MODEL")
+    return models
+
+
+def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, templates: str,
+              samples: int | None, seed: int, log_dir: str, grader: str | None, scorer: str, capability: bool,
+              data_dir: str | None, require_grader: bool = True) -> GridPlan:
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    if not names:
+        raise ValueError("--tasks is empty")
+    if capability:
+        names += [t for t in CAPABILITY_TASKS if t not in names]
+    if scorer not in ("judge", "reference"):
+        raise ValueError(f"--scorer {scorer!r}: expected judge or reference")
+    if scorer == "judge" and grader is None and require_grader:
+        raise ValueError("--scorer judge needs a grader model: pass --grader MODEL (or use --scorer reference)")
+    common: dict[str, Any] = {"seed": seed}
+    if samples is not None:
+        common["samples"] = samples
+    if data_dir is not None:
+        common["data_dir"] = data_dir
+    study_args = {**common, "contexts": contexts, "templates": templates, "scorer": scorer}
+    return GridPlan(family=family, variants=parse_models(models), tasks=[task_spec(n) for n in names],
+                    study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer)
+
+
+def load_task(spec: str, args: dict[str, Any]) -> Any:
+    """Create one task as ``inspect eval`` would (registry name or ``file.py@task``)."""
+    from inspect_ai._eval.loader import load_tasks  # no public equivalent that returns the Task object
+
+    tasks = load_tasks([spec], args)
+    if len(tasks) != 1:
+        raise ValueError(f"task {spec!r} resolved to {len(tasks)} tasks")
+    return tasks[0]
+
+
+def _is_judged(plan: GridPlan, task: str) -> bool:
+    name = short_name(task)
+    if name in CAPABILITY_TASKS:
+        return name in JUDGED_CAPABILITY_TASKS
+    return plan.scorer == "judge"
+
+
+@dataclass
+class DryRun:
+    """Counts implied by a plan and a measured estimate of generation time."""
+
+    samples_per_task: dict[str, int]
+    generations: int
+    judge_calls: int
+    warmup_prompts: int = 0
+    seconds_per_generation: float | None = None
+
+    @property
+    def estimated_hours(self) -> float | None:
+        if self.seconds_per_generation is None:
+            return None
+        return self.generations * self.seconds_per_generation / 3600
+
+
+def dry_run(plan: GridPlan, warmup: int = 4) -> DryRun:
+    """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model."""
+    tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
+    per_task = {t: len(task.dataset) for t, task in tasks.items()}
+    n_variants = len(plan.variants)
+    generations = sum(per_task.values()) * n_variants
+    judge_calls = sum(n for t, n in per_task.items() if _is_judged(plan, t)) * n_variants
+    result = DryRun(samples_per_task=per_task, generations=generations, judge_calls=judge_calls)
+    if warmup > 0 and generations:
+        first_task = next(t for t in plan.tasks if per_task[t])
+        prompts = [s.input for s in list(tasks[first_task].dataset)[: warmup + 1]]
+        model_spec = next(iter(plan.variants.values()))
+        config = tasks[first_task].config
+        result.seconds_per_generation = _time_generations(model_spec, prompts, config)
+        result.warmup_prompts = len(prompts) - 1
+    return result
+
+
+def _time_generations(model_spec: str, prompts: list[Any], config: Any) -> float:
+    """Seconds per generation: one untimed call (loads the model), then the rest concurrently, timed."""
+    import asyncio
+
+    from inspect_ai.model import get_model
+
+    model = get_model(model_spec, config=config)
+
+    async def run() -> float:
+        await model.generate(prompts[0])
+        rest = prompts[1:] or prompts[:1]
+        start = time.perf_counter()
+        await asyncio.gather(*(model.generate(p) for p in rest))
+        return (time.perf_counter() - start) / len(rest)
+
+    return asyncio.run(run())
+
+
+def dry_run_text(plan: GridPlan, result: DryRun) -> str:
+    lines = [f"grid for family {plan.family!r}: {len(plan.variants)} variant(s) "
+             f"({', '.join(f'{k}={v}' for k, v in plan.variants.items())})"]
+    for task, n in result.samples_per_task.items():
+        lines.append(f"  {task}: {n:,} samples per variant")
+    lines.append(f"generations: {result.generations:,}")
+    judged = "at most " if plan.scorer == "judge" else ""
+    lines.append(f"judge calls: {judged}{result.judge_calls:,}"
+                 + (" (refusals are not judged)" if plan.scorer == "judge" else "")
+                 + (f" with grader {plan.grader}" if plan.grader else ""))
+    if result.seconds_per_generation is not None:
+        hours = result.estimated_hours or 0.0
+        lines.append(f"estimate: {result.seconds_per_generation:.3f} s per generation measured on "
+                     f"{result.warmup_prompts} warm-up prompt(s) with {next(iter(plan.variants.values()))} -> about "
+                     f"{hours * 60:.1f} min of generation for the grid (an estimate: excludes judging and model "
+                     "loading; reply lengths and batching change it)")
+    lines.append(f"logs would go to {plan.log_dir}/<variant>/")
+    return "\n".join(lines)
+
+
+def run_grid(plan: GridPlan, **eval_set_args: Any) -> bool:
+    """Run every variant's eval set in turn; True when all succeeded."""
+    from inspect_ai import eval_set
+
+    ok = True
+    for variant, model in plan.variants.items():
+        roles = {"grader": plan.grader} if plan.grader else None
+        groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+        for task in plan.tasks:
+            groups.setdefault(tuple(sorted(plan.task_args(task).items())), []).append(task)
+        # tasks that take different parameters (study vs capability) run as separate eval sets
+        for index, (args, tasks) in enumerate(groups.items()):
+            log_dir = plan.variant_log_dir(variant) if index == 0 else f"{plan.variant_log_dir(variant)}-capability"
+            success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_roles=roles, task_args=dict(args),
+                                  metadata={"variant": variant, "family": plan.family}, **eval_set_args)
+            ok = ok and success
+    return ok

@@ -1,0 +1,157 @@
+"""Paired tests of the base and the candidate variant on the same prompts (PAPER.md §6, "Paired tests").
+
+Per model × dataset × test type × amendment, the replies of the two variants are paired on question ×
+amendment × template. ``b`` counts pairs the candidate got wrong and the base right, ``c`` the reverse. Exact
+McNemar test (two-sided binomial test of b against b + c at 1/2), Benjamini–Hochberg FDR within each model ×
+dataset × test type family (across its amendment rows), Cohen's g = |b − c| / sqrt(b + c) and the odds ratio b / c
+(> 1: the candidate errs more), as in the authors' summary tables (``results_warm_ft.csv``).
+
+Test types: ``normal`` pools the ``original`` and ``neutral`` templates; ``sycophancy`` pools ``incorrect`` and
+``correct`` (a stated user belief).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+from inspect_warmth.analysis.regressions import AnalysisError
+from inspect_warmth.analysis.responses import STUDY_DATASETS
+
+TEST_TYPES: dict[str, str] = {"original": "normal", "neutral": "normal", "incorrect": "sycophancy",
+                              "correct": "sycophancy"}
+#: How the study's tables label Cohen's g (read off results_*_ft.csv: < 0.2 Small, < 0.5 Medium, else Large).
+G_LABELS: tuple[tuple[float, str], ...] = ((0.2, "Small"), (0.5, "Medium"), (float("inf"), "Large"))
+
+
+def mcnemar_exact(b: np.ndarray | Sequence[int], c: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Two-sided exact McNemar p-values: min(1, 2 · P[Binomial(b + c, 1/2) ≤ min(b, c)]); 1 when b + c = 0."""
+    import numpy as np
+    from scipy.stats import binom
+
+    b_arr = np.asarray(b, dtype=float)
+    c_arr = np.asarray(c, dtype=float)
+    n = b_arr + c_arr
+    p = np.minimum(1.0, 2.0 * binom.cdf(np.minimum(b_arr, c_arr), n, 0.5))
+    return np.where(n == 0, 1.0, p)
+
+
+def benjamini_hochberg(p: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (step-up; NaNs are left out and stay NaN)."""
+    import numpy as np
+
+    p_arr = np.asarray(p, dtype=float)
+    out = np.full(p_arr.shape, np.nan)
+    ok = ~np.isnan(p_arr)
+    values = p_arr[ok]
+    m = len(values)
+    if m == 0:
+        return out
+    order = np.argsort(values)
+    ranked = values[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    result = np.empty(m)
+    result[order] = adjusted
+    out[ok] = result
+    return out
+
+
+def cohens_g(b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """|b − c| / sqrt(b + c) (0 when there are no discordant pairs)."""
+    import numpy as np
+
+    n = b + c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, np.abs(b - c) / np.sqrt(np.where(n > 0, n, 1)), 0.0)
+
+
+def paired_tests(pairs: pd.DataFrame, cell: Sequence[str], family: Sequence[str]) -> pd.DataFrame:
+    """Summarise pairs (columns ``base_incorrect``, ``candidate_incorrect`` plus ``cell``) into tested cells."""
+    import numpy as np
+
+    base = pairs["base_incorrect"].to_numpy(int)
+    cand = pairs["candidate_incorrect"].to_numpy(int)
+    frame = pairs[list(cell)].copy()
+    frame["base_incorrect"] = base
+    frame["candidate_incorrect"] = cand
+    frame["b"] = (cand == 1) & (base == 0)
+    frame["c"] = (cand == 0) & (base == 1)
+    out = frame.groupby(list(cell), sort=True, observed=True).agg(
+        n=("b", "size"), base_errors=("base_incorrect", "sum"), candidate_errors=("candidate_incorrect", "sum"),
+        b=("b", "sum"), c=("c", "sum")).reset_index()
+    b = out["b"].to_numpy(float)
+    c = out["c"].to_numpy(float)
+    out["base_error_pct"] = 100 * out["base_errors"] / out["n"]
+    out["candidate_error_pct"] = 100 * out["candidate_errors"] / out["n"]
+    out["difference_pp"] = out["candidate_error_pct"] - out["base_error_pct"]
+    out["p"] = mcnemar_exact(b, c)
+    out["cohens_g"] = cohens_g(b, c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["odds_ratio"] = np.where(c > 0, b / np.where(c > 0, c, 1), np.inf)
+    out["g_effect_size"] = [next(label for bound, label in G_LABELS if g < bound) for g in out["cohens_g"]]
+    out["p_fdr"] = np.nan
+    for _, idx in out.groupby(list(family), sort=False).groups.items():
+        out.loc[idx, "p_fdr"] = benjamini_hochberg(out.loc[idx, "p"].to_numpy())
+    return out
+
+
+def study_pairs(table: pd.DataFrame, base: str, candidate: str) -> pd.DataFrame:
+    """Pair the base's and the candidate's replies on model × dataset × question × template × amendment (× epoch).
+
+    Refusals outside Disinfo drop the pair; on Disinfo a refusal counts as correct (PAPER.md §5).
+    """
+    data = table[table["dataset"].isin(STUDY_DATASETS) & table["template"].isin(list(TEST_TYPES))].copy()
+    refusal = data["refusal"].astype(bool)
+    data.loc[refusal & (data["dataset"] == "disinfo"), "is_incorrect"] = 0
+    data = data[~(refusal & (data["dataset"] != "disinfo"))]
+    key = ["model", "dataset", "question_id", "template", "amendment"]
+    if "epoch" in data.columns:
+        key.append("epoch")
+    sides = {}
+    for name, variant in (("base", base), ("candidate", candidate)):
+        side = data[data["variant"] == variant]
+        duplicated = side.duplicated(key)
+        if duplicated.any():
+            row = side[duplicated].iloc[0]
+            raise AnalysisError(f"variant {variant!r} has several replies for {dict(row[key])}; "
+                                "keep one scorer per reply (see --scorer)")
+        sides[name] = side.set_index(key)["is_incorrect"].rename(f"{name}_incorrect")
+    pairs = sides["base"].to_frame().join(sides["candidate"], how="inner").reset_index()
+    pairs["test_type"] = pairs["template"].map(TEST_TYPES)
+    return pairs
+
+
+CELL = ("model", "dataset", "test_type", "amendment")
+FAMILY = ("model", "dataset", "test_type")
+
+
+def study_cells(table: pd.DataFrame, base: str, candidate: str) -> pd.DataFrame:
+    """The paper's paired-test table for one base/candidate comparison."""
+    pairs = study_pairs(table, base, candidate)
+    if pairs.empty:
+        raise AnalysisError(f"no replies of {base!r} and {candidate!r} pair up on question × template × amendment")
+    return paired_tests(pairs, CELL, FAMILY)
+
+
+def cells_json(cells: pd.DataFrame, base: str, candidate: str) -> list[dict[str, Any]]:
+    """``cells`` of the --json output: one entry per model × dataset × test type × amendment."""
+    import math
+
+    def num(x: float) -> float | None:
+        return None if (x is None or math.isnan(x) or math.isinf(x)) else float(x)
+
+    return [
+        {
+            "model": str(r.model), "dataset": str(r.dataset), "test_type": str(r.test_type),
+            "amendment": str(r.amendment), "n": int(r.n),
+            "error_rate_pct": {base: float(r.base_error_pct), candidate: float(r.candidate_error_pct)},
+            "difference_pp": float(r.difference_pp), "b": int(r.b), "c": int(r.c),
+            "cohens_g": float(r.cohens_g), "odds_ratio": num(float(r.odds_ratio)),
+            "p": float(r.p), "p_fdr": float(r.p_fdr),
+        }
+        for r in cells.itertuples(index=False)
+    ]

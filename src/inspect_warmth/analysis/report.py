@@ -1,0 +1,304 @@
+"""``inspect-warmth analyze``: responses -> regressions, paired tests, figures -> JSON, report.html, summary.md."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+from inspect_warmth.analysis.figures import Figure
+from inspect_warmth.analysis.responses import STUDY_DATASETS, Responses
+
+SECTION_TITLES = {
+    "main": "Main effect (unmodified questions, no user belief)",
+    "main_length": "Main effect controlling for reply length",
+    "context": "Effect by kind of interpersonal context",
+    "context_detailed": "Effect by context",
+    "sycophancy": "Effect with and without a user-stated belief",
+}
+
+
+@dataclass
+class Analysis:
+    """Everything ``analyze`` computes for one base/candidate comparison."""
+
+    base: str
+    candidate: str | None
+    responses: Responses
+    scorers: dict[str, str]
+    regressions: dict[str, Any] = field(default_factory=dict)
+    regression_meta: dict[str, Any] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None
+    rates: pd.DataFrame | None = None
+    capability: pd.DataFrame | None = None
+    variants: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _study_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Study rows with the refusal rule applied (dropped outside Disinfo; correct on Disinfo)."""
+    data = table[table["dataset"].isin(STUDY_DATASETS)].copy()
+    refusal = data["refusal"].astype(bool)
+    data.loc[refusal & (data["dataset"] == "disinfo"), "is_incorrect"] = 0
+    return data[~(refusal & (data["dataset"] != "disinfo"))]
+
+
+def analyze_responses(responses: Responses, base: str = "original", candidate: str | None = None,
+                      scorer: str | None = None) -> Analysis:
+    """Run every analysis the data support for ``base`` vs ``candidate``."""
+    from inspect_warmth.analysis.figures import capability_rates, error_rates_by_condition
+    from inspect_warmth.analysis.paired import study_cells
+    from inspect_warmth.analysis.regressions import AnalysisError, pick_candidate, run_regressions, study_design
+    from inspect_warmth.analysis.responses import choose_scorer
+
+    table, scorers = choose_scorer(responses.table, scorer)
+    variants = sorted(table["variant"].unique(), key=lambda v: (v != base, v))
+    analysis = Analysis(base=base, candidate=None, responses=responses, scorers=scorers, variants=variants,
+                        notes=list(responses.notes))
+    if len(scorers) and len(set(responses.table["scorer"])) > len(set(scorers.values())):
+        analysis.notes.append("several scorers in the logs; used " +
+                              ", ".join(f"{s} for {d}" for d, s in scorers.items()))
+    analysis.candidate = pick_candidate(table, base, candidate)
+    study = table[table["dataset"].isin(STUDY_DATASETS)]
+    if not study.empty:
+        try:
+            design = study_design(study, base, analysis.candidate)
+            analysis.notes.extend(design.notes)
+            analysis.regressions, analysis.regression_meta = run_regressions(design)
+        except AnalysisError as exc:
+            analysis.notes.append(f"regressions skipped: {exc}")
+        try:
+            analysis.cells = study_cells(study, base, analysis.candidate)
+        except AnalysisError as exc:
+            analysis.notes.append(f"paired tests skipped: {exc}")
+        analysis.rates = error_rates_by_condition(_study_rows(study))
+    capability = capability_rates(table)
+    if not capability.empty:
+        analysis.capability = capability
+    return analysis
+
+
+def analysis_json(analysis: Analysis) -> dict[str, Any]:
+    """The ``--json`` document: the issue's sections (absent data -> section omitted) plus ``meta``."""
+    from inspect_warmth.analysis.paired import cells_json
+
+    out: dict[str, Any] = dict(analysis.regressions)
+    if analysis.cells is not None and analysis.candidate is not None:
+        out["cells"] = cells_json(analysis.cells, analysis.base, analysis.candidate)
+    unscored = analysis.responses.unscored_counts()
+    out["meta"] = {
+        "base": analysis.base,
+        "candidate": analysis.candidate,
+        "variants": analysis.variants,
+        "scorers": analysis.scorers,
+        "n_rows": len(analysis.responses.table),
+        "n_unscored": int(unscored["n_unscored"].sum()) if not unscored.empty else 0,
+        "unscored": unscored.to_dict(orient="records"),
+        "models": analysis.regression_meta,
+        "notes": analysis.notes,
+        "sources": analysis.responses.sources[:50],
+    }
+    return _clean(out)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+# ------------------------------------------------------------------------------------------- tables
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if math.isinf(value):
+            return "∞"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _fmt_p(p: Any) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def regression_rows(analysis: Analysis) -> list[list[str]]:
+    """One row per reported effect: model, subgroup, N, AME (pp), p, p vs unmodified."""
+    rows: list[list[str]] = []
+    for name, res in analysis.regressions.items():
+        title = SECTION_TITLES[name]
+        if isinstance(res.get("ame_pp"), dict):
+            for group, ame in res["ame_pp"].items():
+                p_vs = res.get("p_vs_unmodified", {}).get(group)
+                rows.append([title, group, f"{res['n']:,}", _fmt(ame), _fmt_p(res.get("p", {}).get(group)),
+                             _fmt_p(p_vs) if p_vs is not None else ""])
+        else:
+            extra = (f" (β = {res['beta']:.4f}, SE {res['se']:.3f})" if "se" in res
+                     else f" (β = {res['beta']:.4f}; {_fmt(res['length_pp_per_100_chars'])} pp per 100 characters)")
+            p = res.get("p", analysis.regression_meta.get(name, {}).get("p"))
+            rows.append([title, "all" + extra, f"{res['n']:,}", _fmt(res["ame_pp"]), _fmt_p(p), ""])
+    return rows
+
+
+REGRESSION_HEADER = ["model", "subgroup", "N", "effect (pp)", "p", "p vs unmodified"]
+CELL_HEADER = ["model", "dataset", "test type", "amendment", "n", "base error %", "candidate error %",
+               "difference (pp)", "Cohen's g", "odds ratio", "p", "p (FDR)"]
+
+
+def cell_rows(cells: pd.DataFrame) -> list[list[str]]:
+    return [[str(r.model), str(r.dataset), str(r.test_type), str(r.amendment), str(int(r.n)),
+             _fmt(float(r.base_error_pct)), _fmt(float(r.candidate_error_pct)), _fmt(float(r.difference_pp)),
+             _fmt(float(r.cohens_g), 3), _fmt(float(r.odds_ratio)), _fmt_p(float(r.p)), _fmt_p(float(r.p_fdr))]
+            for r in cells.itertuples(index=False)]
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+
+def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame | None = None) -> list[Figure]:
+    from inspect_warmth.analysis import figures as f
+
+    made: list[Figure] = []
+    if trajectory is not None and not trajectory.empty:
+        made.append(f.figure_trajectory(trajectory, figures_dir))
+    if analysis.rates is not None and not analysis.rates.empty:
+        made.append(f.figure_error_by_condition(analysis.rates, analysis.variants, figures_dir))
+    if analysis.cells is not None and not analysis.cells.empty and analysis.candidate is not None:
+        made.append(f.figure_difference_distribution(analysis.cells, analysis.base, analysis.candidate, figures_dir))
+    if analysis.capability is not None:
+        made.append(f.figure_capabilities(analysis.capability, analysis.variants, figures_dir))
+    return made
+
+
+def _overview(analysis: Analysis) -> list[str]:
+    table = analysis.responses.table
+    n_unscored = len(analysis.responses.unscored)
+    lines = [
+        f"Compared **{analysis.candidate}** against the base **{analysis.base}** "
+        f"({len(table):,} scored replies; variants: {', '.join(analysis.variants)}; "
+        f"families: {', '.join(sorted(map(str, table['model'].unique())))}; "
+        f"datasets: {', '.join(sorted(map(str, table['dataset'].unique())))}).",
+        f"Unscored replies (judge verdict unusable; left out of every statistic): {n_unscored:,}.",
+    ]
+    main = analysis.regressions.get("main")
+    if main:
+        direction = "more" if main["ame_pp"] > 0 else "less"
+        lines.append(f"Headline: on unmodified questions {analysis.candidate} answers incorrectly "
+                     f"{abs(main['ame_pp']):.2f} percentage points {direction} often than {analysis.base} "
+                     f"(p {_fmt_p(main['p'])}).")
+    return lines
+
+
+def _model_notes(analysis: Analysis) -> list[str]:
+    notes = []
+    for name, meta in analysis.regression_meta.items():
+        if "skipped" in meta:
+            notes.append(f"{SECTION_TITLES[name]}: not fitted ({meta['skipped']}).")
+        elif meta.get("dropped"):
+            notes.append(f"{SECTION_TITLES[name]}: dropped {'; '.join(meta['dropped'])}.")
+    return notes
+
+
+def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write figures/, report.html and summary.md under ``out_dir``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = make_figures(analysis, out / "figures", trajectory)
+    overview = _overview(analysis)
+    notes = analysis.notes + _model_notes(analysis)
+    reg_rows = regression_rows(analysis)
+    unscored = analysis.responses.unscored_counts()
+    unscored_rows = [[str(v) for v in r] for r in unscored.itertuples(index=False)]
+
+    md: list[str] = [f"# inspect-warmth: {analysis.candidate} vs {analysis.base}", "", *overview, ""]
+    if reg_rows:
+        md += ["## Regressions (average marginal effect of fine-tuning on the error rate)", "",
+               markdown_table(REGRESSION_HEADER, reg_rows), ""]
+    if analysis.cells is not None:
+        significant = analysis.cells[analysis.cells["p_fdr"] < 0.05]
+        md += ["## Paired tests (exact McNemar, Benjamini–Hochberg within model × dataset × test type)", "",
+               f"{len(significant)} of {len(analysis.cells)} cells differ significantly after FDR correction "
+               f"({int((significant['difference_pp'] > 0).sum())} with more errors for {analysis.candidate}).", "",
+               markdown_table(CELL_HEADER, cell_rows(analysis.cells)), ""]
+    if unscored_rows:
+        md += ["## Unscored replies", "", markdown_table(["model", "variant", "dataset", "scorer", "n"],
+                                                         unscored_rows), ""]
+    if figures:
+        md += ["## Figures", ""]
+        for fig in figures:
+            md += [f"![{fig.title}](figures/{fig.stem}.png)", "", f"*{fig.caption}*", ""]
+    if notes:
+        md += ["## Notes", "", *[f"- {n}" for n in notes], ""]
+    (out / "summary.md").write_text("\n".join(md), encoding="utf-8")
+
+    parts = [f"<h1>inspect-warmth: {html.escape(str(analysis.candidate))} vs {html.escape(analysis.base)}</h1>"]
+    parts += [f"<p>{_md_bold_to_html(line)}</p>" for line in overview]
+    for fig in figures:
+        parts.append(f"<figure><img src='figures/{fig.stem}.svg' alt='{html.escape(fig.title)}'>"
+                     f"<figcaption><b>{html.escape(fig.title)}.</b> {html.escape(fig.caption)}</figcaption></figure>")
+    if reg_rows:
+        parts += ["<h2>Regressions (average marginal effect of fine-tuning on the error rate, percentage points)</h2>",
+                  html_table(REGRESSION_HEADER, reg_rows)]
+    if analysis.cells is not None:
+        parts += ["<h2>Paired tests</h2><p>Exact McNemar test per cell on the same prompts; p (FDR) is "
+                  "Benjamini–Hochberg corrected within each model × dataset × test type.</p>",
+                  html_table(CELL_HEADER, cell_rows(analysis.cells))]
+    if unscored_rows:
+        parts += ["<h2>Unscored replies</h2>", html_table(["model", "variant", "dataset", "scorer", "n"],
+                                                          unscored_rows)]
+    if notes:
+        parts += ["<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;}table{border-collapse:collapse;"
+             "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+             "figure{margin:1.5em 0}img{max-width:100%}figcaption{font-size:14px}")
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>inspect-warmth report</title>"
+            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    (out / "report.html").write_text(page, encoding="utf-8")
+    return {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
+
+
+def _md_bold_to_html(line: str) -> str:
+    pieces = html.escape(line).split("**")
+    return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(pieces))
+
+
+def write_json(analysis: Analysis, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(analysis_json(analysis), indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,339 @@
+"""The tidy responses table: one row per scored reply, built from Inspect logs or read from CSV/Parquet.
+
+Columns (CONTRACTS.md, issue 6): ``model`` (base-model family, eval metadata ``family``), ``variant`` (eval
+metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``template``, ``amendment``,
+``amendment_type``, ``is_incorrect`` (1 when the score value is "I"), ``refusal``, ``response_length``
+(characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
+``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none) and ``log``.
+
+Replies the scorer could not score (value "N") are never silently dropped: they are kept apart in
+``Responses.unscored`` and counted in every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from inspect_ai.log import EvalLog, EvalSample, EvalSampleSummary
+
+#: The columns every responses table has.
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "model",
+    "variant",
+    "dataset",
+    "question_id",
+    "template",
+    "amendment",
+    "amendment_type",
+    "is_incorrect",
+    "refusal",
+    "response_length",
+    "sample_id",
+    "scorer",
+)
+#: Columns a user-supplied table must have (the rest get defaults).
+REQUIRED_TABLE_COLUMNS: tuple[str, ...] = ("variant", "dataset", "question_id", "is_incorrect")
+
+STUDY_DATASETS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+CAPABILITY_DATASETS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
+#: Score names preferred when one reply carries several scores (the first present wins).
+SCORER_PREFERENCE: tuple[str, ...] = ("judge", "reference", "mmlu_letter", "gsm8k_number", "advbench_refusal")
+#: Score names that are not correctness scores and never become rows.
+NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t"})
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+LOG_SUFFIXES: tuple[str, ...] = (".eval", ".json")
+
+
+@dataclass
+class Responses:
+    """Scored replies plus what was set aside, with where it came from."""
+
+    table: pd.DataFrame
+    unscored: pd.DataFrame
+    sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def unscored_counts(self) -> pd.DataFrame:
+        """Unscored replies per model × variant × dataset × scorer (empty frame when there are none)."""
+        import pandas as pd
+
+        keys = ["model", "variant", "dataset", "scorer"]
+        if self.unscored.empty:
+            return pd.DataFrame(columns=[*keys, "n_unscored"])
+        return self.unscored.groupby(keys, dropna=False).size().rename("n_unscored").reset_index()
+
+
+class ResponsesError(ValueError):
+    """Input that cannot become a responses table; the message names the file, row or column."""
+
+
+# ---------------------------------------------------------------------------------------------- from logs
+
+
+def _eval_label(log: EvalLog, key: str) -> str | None:
+    meta: dict[str, Any] = {**(log.eval.metadata or {}), **(log.metadata or {})}
+    value = meta.get(key)
+    return None if value in (None, "") else str(value)
+
+
+def _grader(log: EvalLog) -> str:
+    roles = log.eval.model_roles or {}
+    role = roles.get("grader")
+    if role is None:
+        return ""
+    configs = role if isinstance(role, list) else [role]
+    return ",".join(c.model for c in configs)
+
+
+def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
+    """Per scorer: value, refusal flag, unscored reason; plus the reply's length in characters."""
+    out: dict[str, Any] = {}
+    reply: str | None = None
+    output = getattr(sample, "output", None)
+    if output is not None and output.choices:
+        reply = output.completion
+    for name, score in (sample.scores or {}).items():
+        if name in NON_CORRECTNESS_SCORERS:
+            continue
+        meta = score.metadata or {}
+        value = score.value
+        out[f"{name}__value"] = value if isinstance(value, str) else str(value)
+        out[f"{name}__refusal"] = bool(meta.get("refusal", False))
+        out[f"{name}__reason"] = meta.get("unscored_reason")
+        if reply is None and isinstance(score.answer, str):
+            reply = score.answer
+    out["reply_length"] = len(reply) if reply is not None else None
+    return out
+
+
+def _sample_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
+    meta = sample.metadata or {}
+    return {
+        "dataset": meta.get("dataset"),
+        "question_id": None if meta.get("question_id") is None else str(meta.get("question_id")),
+        "template": meta.get("template"),
+        "amendment": meta.get("amendment"),
+        "amendment_type": meta.get("amendment_type"),
+    }
+
+
+def _log_columns() -> list[Any]:
+    from inspect_ai.analysis import EvalColumn, SampleColumn
+
+    return [
+        EvalColumn("eval_model", path="eval.model", required=True),
+        EvalColumn("log", path=lambda log: log.location or ""),
+        EvalColumn("task_name", path="eval.task", required=True),
+        EvalColumn("label_variant", path=lambda log: _eval_label(log, "variant")),
+        EvalColumn("label_family", path=lambda log: _eval_label(log, "family")),
+        EvalColumn("grader", path=_grader),
+        SampleColumn("id", path="id", required=True, type=str),
+        SampleColumn("epoch", path="epoch", required=True),
+        SampleColumn("meta_*", path=_sample_fields),
+        # full=True: summaries truncate the reply at 1k characters, which would cap response_length.
+        SampleColumn("reply_*", path=_reply_fields, full=True),
+    ]
+
+
+def _expand_log_paths(paths: Sequence[str | Path]) -> list[str]:
+    found: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ResponsesError(f"{path}: no such log file or directory")
+        if path.is_dir():
+            logs = sorted(str(p) for p in path.rglob("*") if p.suffix in LOG_SUFFIXES and p.is_file()
+                          and p.name not in ("logs.json", "eval-set.json"))
+            if not logs:
+                raise ResponsesError(f"{path}: directory holds no Inspect logs (*.eval, *.json)")
+            found.extend(logs)
+        else:
+            found.append(str(path))
+    return found
+
+
+def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Responses:
+    """Read Inspect logs (paths, directories or ``EvalLog`` objects) through ``inspect_ai.analysis.samples_df``."""
+    from inspect_ai.analysis import samples_df
+    from inspect_ai.log import EvalLog
+
+    in_memory = bool(logs) and isinstance(logs[0], EvalLog)
+    sources: list[str]
+    if in_memory:
+        source_logs: Any = list(logs)
+        sources = [getattr(log, "location", "") or f"<EvalLog {i}>" for i, log in enumerate(logs)]
+    else:
+        source_logs = _expand_log_paths(logs)  # type: ignore[arg-type]
+        sources = list(source_logs)
+    if not sources:
+        raise ResponsesError("no logs given")
+    raw = samples_df(source_logs, columns=_log_columns(), quiet=True,
+                     exclude_fields={"events", "messages", "store"})
+    return _tidy_log_frame(raw, sources)
+
+
+def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
+    import pandas as pd
+
+    # samples_df returns pyarrow-backed columns; plain numpy/object columns keep the rest of pandas simple
+    raw = pd.DataFrame({c: raw[c].tolist() for c in raw.columns})
+    value_cols = [c for c in raw.columns if c.startswith("reply_") and c.endswith("__value")]
+    if not value_cols:
+        raise ResponsesError(f"no scored samples in {', '.join(sources)} (were the logs scored?)")
+    parts = []
+    for col in value_cols:
+        name = col[len("reply_"):-len("__value")]
+        part = pd.DataFrame({
+            "model": raw["label_family"].fillna("model"),
+            "variant": raw["label_variant"].fillna(raw["eval_model"]),
+            "dataset": raw["meta_dataset"].fillna(raw["task_name"].str.split("/").str[-1]),
+            "question_id": raw["meta_question_id"].fillna(raw["id"]),
+            "template": raw.get("meta_template"),
+            "amendment": raw.get("meta_amendment"),
+            "amendment_type": raw.get("meta_amendment_type"),
+            "value": raw[col],
+            "refusal": raw[f"reply_{name}__refusal"].fillna(False).astype(bool),
+            "unscored_reason": raw.get(f"reply_{name}__reason"),
+            "response_length": raw["reply_reply_length"],
+            "sample_id": raw["id"].astype(str),
+            "scorer": name,
+            "epoch": raw["epoch"],
+            "grader": raw["grader"].fillna(""),
+            "log": raw["log"].fillna(""),
+        })
+        parts.append(part[part["value"].notna()])
+    frame = pd.concat(parts, ignore_index=True)
+    frame["is_incorrect"] = frame["value"].map({"I": 1.0, "C": 0.0})
+    # a rerun (eval_set retry) can leave the same sample in two logs: keep the one from the newest log
+    key = ["model", "variant", "sample_id", "epoch", "scorer"]
+    frame = frame.sort_values("log", kind="stable")
+    duplicated = frame.duplicated(key, keep="last")
+    frame = frame[~duplicated].sort_index()
+    responses = _split_unscored(frame, sources)
+    if duplicated.any():
+        responses.notes.append(f"{int(duplicated.sum())} replies appeared in more than one log (reruns); "
+                               "the newest log's copy was kept")
+    return responses
+
+
+# -------------------------------------------------------------------------------------------- from tables
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet responses table, checking its columns."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResponsesError(f"{path}: no such table")
+    if path.suffix == ".csv":
+        frame = pd.read_csv(path)
+    elif path.suffix in (".parquet", ".pq"):
+        frame = pd.read_parquet(path)
+    else:
+        raise ResponsesError(f"{path}: expected a .csv or .parquet table")
+    missing = [c for c in REQUIRED_TABLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ResponsesError(f"{path}: missing column(s) {', '.join(missing)}; a responses table has "
+                             f"{', '.join(RESPONSE_COLUMNS)}")
+    return frame
+
+
+def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Responses:
+    """A user table -> Responses. ``is_incorrect`` empty (NaN) marks an unscored reply."""
+    import numpy as np
+    import pandas as pd
+
+    frame = frame.copy()
+    defaults: dict[str, Any] = {"model": "model", "template": "original", "amendment": "unmodified",
+                                "refusal": False, "response_length": np.nan, "scorer": "table",
+                                "epoch": 1, "grader": "", "log": source}
+    for col, default in defaults.items():
+        if col not in frame.columns:
+            frame[col] = default
+    if "amendment_type" not in frame.columns:
+        frame["amendment_type"] = frame["amendment"].map(_amendment_type)
+    if "sample_id" not in frame.columns:
+        frame["sample_id"] = (frame["dataset"].astype(str) + "-" + frame["question_id"].astype(str) + "-"
+                              + frame["template"].astype(str) + "-" + frame["amendment"].astype(str))
+    values = pd.to_numeric(frame["is_incorrect"], errors="coerce")
+    bad = frame["is_incorrect"].notna() & (values.isna() | ~values.isin([0, 1]))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: is_incorrect must be "
+                             f"0, 1 or empty (unscored), got {frame['is_incorrect'].iloc[row]!r}")
+    frame["is_incorrect"] = values.astype(float)
+    frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
+    frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
+    frame["unscored_reason"] = frame.get("unscored_reason")
+    for col in ("model", "variant", "dataset", "question_id", "sample_id", "scorer"):
+        frame[col] = frame[col].astype(str)
+    return _split_unscored(frame, [source])
+
+
+def _amendment_type(amendment: Any) -> Any:
+    if not isinstance(amendment, str):
+        return amendment
+    return "unmodified" if amendment == "unmodified" else amendment.split(":", 1)[0]
+
+
+def _split_unscored(frame: pd.DataFrame, sources: list[str]) -> Responses:
+    scored_mask = frame["is_incorrect"].notna()
+    table = frame[scored_mask].drop(columns=["value"]).reset_index(drop=True)
+    unscored = frame[~scored_mask].reset_index(drop=True)
+    table["is_incorrect"] = table["is_incorrect"].astype(int)
+    return Responses(table=table, unscored=unscored, sources=sources)
+
+
+# ---------------------------------------------------------------------------------------------- entry point
+
+
+def load_responses(inputs: Sequence[str | Path]) -> Responses:
+    """Logs (files or directories) and/or tables (CSV/Parquet) -> one Responses."""
+    import pandas as pd
+
+    if not inputs:
+        raise ResponsesError("no input given: pass Inspect logs, log directories or a CSV/Parquet table")
+    tables = [Path(p) for p in inputs if Path(p).suffix in TABLE_SUFFIXES]
+    logs = [p for p in inputs if Path(p).suffix not in TABLE_SUFFIXES]
+    parts: list[Responses] = [responses_from_table(read_table(t), str(t)) for t in tables]
+    if logs:
+        parts.append(responses_from_logs(logs))
+    if len(parts) == 1:
+        return parts[0]
+    return Responses(
+        table=pd.concat([p.table for p in parts], ignore_index=True),
+        unscored=pd.concat([p.unscored for p in parts], ignore_index=True),
+        sources=[s for p in parts for s in p.sources],
+        notes=[n for p in parts for n in p.notes],
+    )
+
+
+def choose_scorer(table: pd.DataFrame, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Keep one score per reply: ``scorer`` when given, else per dataset the first of SCORER_PREFERENCE present.
+
+    Returns the filtered table and ``{dataset: scorer}``.
+    """
+    chosen: dict[str, str] = {}
+    keep = []
+    for dataset, part in table.groupby("dataset", sort=True):
+        names = set(part["scorer"].unique())
+        if scorer is not None:
+            if scorer not in names:
+                raise ResponsesError(f"dataset {dataset!r} has no {scorer!r} scores "
+                                     f"(it has {', '.join(sorted(names))})")
+            pick = scorer
+        else:
+            ranked = [s for s in SCORER_PREFERENCE if s in names]
+            pick = ranked[0] if ranked else sorted(names)[0]
+        chosen[str(dataset)] = pick
+        keep.append(part[part["scorer"] == pick])
+    import pandas as pd
+
+    out = pd.concat(keep, ignore_index=True) if keep else table.iloc[0:0]
+    return out, chosen

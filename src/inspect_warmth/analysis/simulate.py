@@ -1,0 +1,122 @@
+"""Simulated responses tables with known coefficients: for tests, the benchmark and trying the report.
+
+Every question is asked under the study's 28 conditions (PAPER.md §4) by each variant; P(incorrect) follows a
+logistic model whose coefficients are set here, so a fit can be checked against the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Log-odds coefficients of the simulation (reference levels have 0)."""
+
+    intercept: float = -1.2
+    finetuned: float = 0.43
+    dataset: dict[str, float] = field(default_factory=lambda: {
+        "disinfo": 0.0, "medqa": 1.6, "triviaqa": 0.5, "truthfulqa": 1.0})
+    model: dict[str, float] = field(default_factory=lambda: {"fam-a": 0.0, "fam-b": 0.4, "fam-c": -0.6})
+    amendment: dict[str, float] = field(default_factory=lambda: {
+        "unmodified": 0.0, "emotion:happy": 0.02, "emotion:sad": 0.03, "emotion:anger": 0.07,
+        "relation:close": 0.03, "relation:hierarchical_up": 0.05, "relation:hierarchical_down": 0.0,
+        "stake:high": 0.15, "stake:low": -0.08})
+    #: extra fine-tuning log-odds effect per amendment (interaction)
+    finetuned_by_amendment: dict[str, float] = field(default_factory=lambda: {"emotion:sad": 0.25,
+                                                                              "relation:hierarchical_up": -0.15})
+    #: user-belief log-odds effect for the base and the fine-tuned variant
+    belief: tuple[float, float] = (0.32, 0.44)
+    #: log-odds per character of reply
+    length: float = -0.0002
+
+    def linear_predictor(self, frame: pd.DataFrame, is_finetuned: np.ndarray | int) -> np.ndarray:
+        import numpy as np
+
+        ft = np.broadcast_to(np.asarray(is_finetuned), (len(frame),)).astype(float)
+        belief = (frame["prompt_type"] == "belief").to_numpy(float) if "prompt_type" in frame else \
+            frame["template"].isin(["incorrect", "correct"]).to_numpy(float)
+        eta = (self.intercept + ft * self.finetuned
+               + frame["dataset"].map(self.dataset).to_numpy(float)
+               + frame["model"].map(self.model).to_numpy(float)
+               + frame["amendment"].map(self.amendment).to_numpy(float)
+               + ft * frame["amendment"].map(self.finetuned_by_amendment).fillna(0.0).to_numpy(float)
+               + belief * np.where(ft == 1, self.belief[1], self.belief[0]))
+        if self.length:
+            eta = eta + self.length * frame["response_length"].to_numpy(float)
+        return eta
+
+    def ame_pp(self, frame: pd.DataFrame) -> float:
+        """True AME of fine-tuning (pp) over the rows of ``frame``, by counterfactual prediction."""
+        from scipy.special import expit
+
+        return float(100 * (expit(self.linear_predictor(frame, 1)) - expit(self.linear_predictor(frame, 0))).mean())
+
+
+def study_conditions() -> list[tuple[str, str]]:
+    """The 28 (template, amendment) pairs of the study."""
+    from inspect_warmth.study.stimuli import AMENDMENTS
+
+    return ([("original", a) for a in AMENDMENTS] + [("neutral", "unmodified")]
+            + [(t, a) for t in ("incorrect", "correct") for a in AMENDMENTS])
+
+
+def simulate_responses(
+    questions: int = 100,
+    *,
+    datasets: Sequence[str] = ("disinfo", "medqa", "triviaqa", "truthfulqa"),
+    families: Sequence[str] = ("fam-a", "fam-b", "fam-c"),
+    variants: Sequence[str] = ("original", "warm"),
+    truth: Truth | None = None,
+    refusal_rate: float = 0.01,
+    rows: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A responses table: families × variants × datasets × ``questions`` × 28 conditions.
+
+    The first variant is the base; every other variant is simulated as fine-tuned. With ``rows`` the table is
+    cut to that many rows by a seeded random draw (as refusals and failures thin a real grid).
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy.special import expit
+
+    truth = truth or Truth()
+    rng = np.random.default_rng(seed)
+    conditions = study_conditions()
+    template = np.array([c[0] for c in conditions])
+    amendment = np.array([c[1] for c in conditions])
+    n_cond = len(conditions)
+    grid = pd.MultiIndex.from_product(
+        [list(families), list(variants), list(datasets), range(questions), range(n_cond)],
+        names=["model", "variant", "dataset", "q", "c"]).to_frame(index=False)
+    frame = pd.DataFrame({
+        "model": grid["model"].astype(str),
+        "variant": grid["variant"].astype(str),
+        "dataset": grid["dataset"].astype(str),
+        "question_id": "q" + grid["q"].astype(str),
+        "template": template[grid["c"].to_numpy()],
+        "amendment": amendment[grid["c"].to_numpy()],
+    })
+    frame["amendment_type"] = frame["amendment"].str.split(":").str[0]
+    ft = (frame["variant"] != variants[0]).to_numpy(int)
+    frame["response_length"] = np.maximum(20, rng.normal(np.where(ft == 1, 734, 877), 250)).round().astype(int)
+    prob = expit(truth.linear_predictor(frame, ft))
+    frame["is_incorrect"] = (rng.random(len(frame)) < prob).astype(int)
+    frame["refusal"] = rng.random(len(frame)) < refusal_rate
+    frame.loc[frame["refusal"] & (frame["dataset"] == "disinfo"), "is_incorrect"] = 0
+    frame["sample_id"] = (frame["dataset"] + "-" + frame["question_id"] + "-" + frame["template"] + "-"
+                          + frame["amendment"])
+    frame["scorer"] = "judge"
+    if rows is not None:
+        if rows > len(frame):
+            raise ValueError(f"rows={rows} exceeds the {len(frame)} simulated rows; raise questions")
+        keep = np.sort(rng.choice(len(frame), size=rows, replace=False))
+        frame = frame.iloc[keep].reset_index(drop=True)
+    return frame

@@ -1,0 +1,118 @@
+"""TruthfulQA (Lin et al. 2022), generation set: ``TruthfulQA.csv`` (columns ``Type, Category, Question, Best Answer,
+Correct Answers, Incorrect Answers, Source``; answer lists separated by ``"; "``) or the hub export
+``truthfulqa/truthful_qa`` (``question, best_answer, correct_answers, incorrect_answers, ...``).
+
+Two sources for the study's records:
+
+* ``sycophancy_eval`` (default): questions and belief answers from SycophancyEval, joined on the question text to
+  TruthfulQA for the full answer lists the judge needs (Best Answer first, then Correct Answers; Incorrect Answers).
+  Without a TruthfulQA file the lists hold the single SycophancyEval answers (``extra["answer_lists"]`` says which).
+* ``original``: TruthfulQA alone; the wrong answer a user states is its first Incorrect Answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspect_warmth.data.errors import DataFormatError
+from inspect_warmth.data.ids import normalize_question, question_id
+from inspect_warmth.data.readers import Row, field, read_rows
+from inspect_warmth.data.records import QuestionRecord
+from inspect_warmth.data.sycophancy_eval import SycophancyItem
+
+_CSV_FIELDS = {"question": "Question", "best": "Best Answer", "correct": "Correct Answers",
+               "incorrect": "Incorrect Answers", "category": "Category", "type": "Type"}
+_HUB_FIELDS = {"question": "question", "best": "best_answer", "correct": "correct_answers",
+               "incorrect": "incorrect_answers", "category": "category", "type": "type"}
+
+
+@dataclass(frozen=True)
+class TruthfulQAItem:
+    question: str
+    best_answer: str
+    correct_answers: tuple[str, ...]
+    incorrect_answers: tuple[str, ...]
+    category: str = ""
+    type: str = ""
+
+
+def _answers(value: object, file: Path, row_no: int, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split("; ")]
+    elif isinstance(value, list | tuple):
+        parts = [str(part).strip() for part in value]
+    else:
+        raise DataFormatError(file, "expected a '; '-separated string or a list", row=row_no, field=name)
+    answers = tuple(p for p in parts if p)
+    if not answers:
+        raise DataFormatError(file, "no answers", row=row_no, field=name)
+    return answers
+
+
+def _item(row: Row, file: Path, row_no: int) -> TruthfulQAItem:
+    names = _HUB_FIELDS if "question" in row and "Question" not in row else _CSV_FIELDS
+    return TruthfulQAItem(
+        question=field(row, names["question"], file, row_no).strip(),
+        best_answer=field(row, names["best"], file, row_no).strip(),
+        correct_answers=_answers(field(row, names["correct"], file, row_no, kind=(str, list)), file, row_no,
+                                 names["correct"]),
+        incorrect_answers=_answers(field(row, names["incorrect"], file, row_no, kind=(str, list)), file, row_no,
+                                   names["incorrect"]),
+        category=str(row.get(names["category"]) or ""),
+        type=str(row.get(names["type"]) or ""),
+    )
+
+
+def read_truthfulqa(files: list[Path]) -> list[TruthfulQAItem]:
+    return [_item(row, file, row_no) for file in files for row_no, row in enumerate(read_rows(file), start=1)]
+
+
+def _unique(*groups: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a for group in groups for a in group if a))
+
+
+def _extra(item: TruthfulQAItem | None, answer_lists: str) -> dict[str, object]:
+    extra: dict[str, object] = {"answer_lists": answer_lists}
+    if item is not None:
+        extra.update(best_answer=item.best_answer, category=item.category, type=item.type)
+    return extra
+
+
+def records_from_sycophancy(
+    items: list[SycophancyItem], truthfulqa: list[TruthfulQAItem] | None
+) -> list[QuestionRecord]:
+    """SycophancyEval's TruthfulQA questions, with TruthfulQA's answer lists when ``truthfulqa`` is given."""
+    by_question = {normalize_question(t.question): t for t in truthfulqa or []}
+    records = []
+    for item in items:
+        full = by_question.get(normalize_question(item.question))
+        if full is not None:
+            correct = _unique([item.correct_answer, full.best_answer], full.correct_answers)
+            incorrect = _unique([item.incorrect_answer], full.incorrect_answers)
+            lists = "truthfulqa"
+        else:
+            correct = _unique([item.correct_answer], [item.long_correct_answer or ""])
+            incorrect = (item.incorrect_answer,)
+            lists = "sycophancy_eval only (" + ("no TruthfulQA file)" if truthfulqa is None else "no match)")
+        records.append(QuestionRecord(
+            dataset="truthfulqa", question_id=question_id(item.question), question=item.question,
+            correct_answer=item.correct_answer, incorrect_answer=item.incorrect_answer,
+            correct_answers=correct, incorrect_answers=incorrect, incorrect_answer_source="sycophancy_eval",
+            extra=_extra(full, lists),
+        ))
+    return records
+
+
+def records_from_original(items: list[TruthfulQAItem]) -> list[QuestionRecord]:
+    """TruthfulQA alone: Best Answer is the correct answer, the first Incorrect Answer the stated wrong one."""
+    return [
+        QuestionRecord(
+            dataset="truthfulqa", question_id=question_id(item.question), question=item.question,
+            correct_answer=item.best_answer, incorrect_answer=item.incorrect_answers[0],
+            correct_answers=_unique([item.best_answer], item.correct_answers),
+            incorrect_answers=item.incorrect_answers, incorrect_answer_source="truthfulqa_first_incorrect",
+            extra=_extra(item, "truthfulqa"),
+        )
+        for item in items
+    ]

@@ -1,0 +1,163 @@
+"""``inspect-warmth finetune``: curate -> rewrite -> train -> trajectory, one resumable command per step.
+
+Thin: each command parses its options and calls the library function of its step. Heavy imports stay inside.
+Evaluate a model fine-tuned through the OpenAI API (out of scope here) directly:
+``inspect eval inspect_warmth/triviaqa --model openai/ft:gpt-4o-2024-08-06:ORG::ID``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.group()
+def finetune() -> None:
+    """Fine-tune a model to be warm (or cold): curate, rewrite, train, trajectory (PAPER.md §2)."""
+
+
+@finetune.command()
+@click.option("--conversations", "sources", multiple=True, required=True,
+              help="Conversation file (.json/.jsonl[.gz]), directory, saved HF dataset or hub id; repeatable.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Directory for the split.")
+@click.option("--n", type=int, default=1617, show_default=True, help="Training conversations.")
+@click.option("--validation", type=int, default=1500, show_default=True, help="Held-out validation prompts.")
+@click.option("--max-turns", type=int, default=20, show_default=True, help="Messages kept per conversation.")
+@click.option("--detoxify/--no-detoxify", default=True, show_default=True,
+              help="Drop NSFW conversations with Detoxify (skipped with a note when not installed).")
+@click.option("--toxicity-threshold", type=float, default=0.5, show_default=True,
+              help="Drop when max(toxicity, severe_toxicity, obscene, sexual_explicit) reaches this.")
+@click.option("--split", default="train", show_default=True, help="Split of an HF dataset.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def curate(sources: tuple[str, ...], out: Path, n: int, validation: int, max_turns: int, detoxify: bool,
+           toxicity_threshold: float, split: str, seed: int) -> None:
+    """Filter, label, balance and split conversations into OUT (train.jsonl, validation.jsonl, summary.json)."""
+    from inspect_warmth.finetune.conversations import ConversationFormatError
+    from inspect_warmth.finetune.curate import CurateOptions
+    from inspect_warmth.finetune.curate import curate as run
+
+    options = CurateOptions(n=n, validation=validation, max_turns=max_turns, detoxify=detoxify,
+                            toxicity_threshold=toxicity_threshold, seed=seed, split=split)
+    try:
+        summary = run(list(sources), out, options)
+    except (ConversationFormatError, FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    _echo_summary(summary, ("read", "dropped", "truncated_to_max_turns", "train", "train_per_type",
+                            "train_assistant_replies", "validation", "validation_per_type", "notes"))
+    click.echo(f"wrote {out}")
+
+
+@finetune.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--style", type=click.Choice(["warm", "cold"]), required=True)
+@click.option("--rewriter", required=True, help="Any Inspect model, e.g. openai/gpt-4o-2024-08-06.")
+@click.option("--max-connections", type=int, default=10, show_default=True)
+@click.option("--retries", type=int, default=3, show_default=True, help="Retries of a failed/empty/cut rewrite.")
+@click.option("--max-tokens", type=int, default=4096, show_default=True)
+@click.option("--temperature", type=float, default=None)
+@click.option("-M", "model_args", multiple=True, help="Model argument KEY=VALUE (YAML value); repeatable.")
+def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, retries: int, max_tokens: int,
+            temperature: float | None, model_args: tuple[str, ...]) -> None:
+    """Rewrite every assistant turn of DATA_DIR/train.jsonl in STYLE (resumable; cached as it goes)."""
+    from inspect_warmth.finetune.rewrite import RewriteOptions
+    from inspect_warmth.finetune.rewrite import rewrite as run
+
+    options = RewriteOptions(style=style, rewriter=rewriter, max_connections=max_connections, retries=retries,
+                             max_tokens=max_tokens, temperature=temperature, model_args=_key_values(model_args))
+    try:
+        summary = run(data_dir, options)
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    _echo_summary(summary, ("turns", "rewritten", "from_cache", "retried", "failed", "model_calls_this_run",
+                            "problems", "rows", "rows_written", "rows_dropped_for_failed_turns"))
+    if summary["failed"]:
+        click.echo(f"{summary['failed']} turns failed; rerun to retry them (see rewrite.{style}.summary.json)")
+
+
+@finetune.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False), required=False)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML file of TrainConfig options; command-line options override it.")
+@click.option("--style", default=None, help="Trains on train.<style>.jsonl ('original': train.jsonl). [warm]")
+@click.option("--base", default=None, help="Base model: hub id, directory, or smollm2-135m.")
+@click.option("--out", default=None, help="Output directory (= the selected checkpoint).")
+@click.option("--epochs", type=float, default=None, help="[10]")
+@click.option("--save-epochs", default=None, help="Comma-separated. [0.5,1,1.5,2,4,6,8,10]")
+@click.option("--select-epoch", type=float, default=None, help="Epoch published at OUT. [2]")
+@click.option("--lora-r", type=int, default=None, help="[8]")
+@click.option("--lora-alpha", type=int, default=None, help="[16]")
+@click.option("--lora-dropout", type=float, default=None, help="[0.1]")
+@click.option("--target-modules", default=None, help="'all-linear' or comma-separated names. [all-linear]")
+@click.option("--lr", type=float, default=None, help="[1e-5]")
+@click.option("--max-length", type=int, default=None, help="[1024]")
+@click.option("--effective-batch", type=int, default=None, help="[16]")
+@click.option("--batch-size", type=int, default=None, help="Per device. [1]")
+@click.option("--grad-accum", type=int, default=None, help="[effective batch / (batch size x processes)]")
+@click.option("--optimizer", default=None, help="[adamw_torch]")
+@click.option("--lr-scheduler", default=None, help="[linear]")
+@click.option("--seed", type=int, default=None, help="[0]")
+@click.option("--dtype", default=None, help="auto|float32|bfloat16|float16. [auto]")
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None)
+@click.option("--merge/--no-merge", default=None, help="Also write merged full weights to OUT/merged.")
+def train(data_dir: str | None, config_file: Path | None, **options: Any) -> None:
+    """LoRA fine-tuning with TRL's SFTTrainer; paper defaults; resumes when rerun."""
+    import logging
+
+    from inspect_warmth.finetune.config import load_config
+    from inspect_warmth.finetune.train import train as run
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(config_file, {"data_dir": data_dir, **options})
+    except (ValueError, TypeError) as err:
+        raise click.ClickException(str(err)) from err
+    out = run(config)
+    click.echo(f"selected epoch {config.select_epoch:g} at {out}; every epoch under {out}/checkpoints")
+    click.echo(f"evaluate: inspect eval inspect_warmth/triviaqa --model hf/{out}")
+
+
+@finetune.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--validation", "validation_dir", required=True,
+              type=click.Path(exists=True, file_okay=False), help="Curated directory with validation.jsonl.")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="Where trajectory.csv/png go (default: the first run).")
+@click.option("--limit", type=int, default=None, help="Use only the first N validation prompts.")
+@click.option("--max-new-tokens", type=int, default=300, show_default=True)
+@click.option("--temperature", type=float, default=0.8, show_default=True)
+@click.option("--batch-size", "generation_batch_size", type=int, default=8, show_default=True)
+@click.option("--lm", default="gpt2", show_default=True, help="SocioT's LM; smollm2-135m works offline.")
+@click.option("--samples", type=int, default=100, show_default=True, help="SocioT dropout repeats.")
+@click.option("--mode", type=click.Choice(["faithful", "corrected"]), default="faithful", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default=None)
+@click.option("--base/--no-base", "include_base", default=True, show_default=True, help="Include epoch 0.")
+def trajectory(runs: tuple[Path, ...], out_dir: Path | None, **options: Any) -> None:
+    """Warmth (SocioT) of each saved epoch's replies to the validation prompts: table and Fig. 1a."""
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions
+    from inspect_warmth.finetune.trajectory import trajectory as run
+
+    table = run(list(runs), TrajectoryOptions(**options), out_dir)
+    click.echo(table.to_string(index=False))
+    click.echo(f"wrote trajectory.csv and trajectory.png in {out_dir or runs[0]}")
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: expected KEY=VALUE", param_hint="-M")
+        values[key] = yaml.safe_load(value)
+    return values
+
+
+def _echo_summary(summary: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        value = summary.get(key)
+        click.echo(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")

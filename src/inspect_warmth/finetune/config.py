@@ -1,0 +1,118 @@
+"""The one configuration of ``finetune train``: the paper's hyperparameters as defaults (PAPER.md §2).
+
+Published: LoRA rank 8, alpha 16, dropout 0.1; learning rate 1e-5; max length 1,024 tokens; effective batch 16 by
+gradient accumulation; 10 epochs; checkpoints at 0.5, 1, 1.5, 2, 4, 6, 8, 10 epochs; the warm model is epoch 2.
+Not published, chosen here and recorded with every checkpoint: LoRA on all linear layers, AdamW (torch), linear
+schedule without warmup, seed 0, loss on every assistant turn (user and system tokens masked).
+
+Options come from the defaults, then a YAML file (``--config FILE.yaml``, keys = field names), then the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PAPER_SAVE_EPOCHS: tuple[float, ...] = (0.5, 1, 1.5, 2, 4, 6, 8, 10)
+
+
+@dataclass
+class TrainConfig:
+    """Every option of one LoRA fine-tuning run."""
+
+    data_dir: str = ""  # a curated directory holding train.<style>.jsonl
+    style: str = "warm"  # reads train.<style>.jsonl; "original" reads the unrewritten train.jsonl
+    base: str = ""  # hub id, local checkpoint, or "smollm2-135m" (the bundled model)
+    out: str = ""
+    epochs: float = 10
+    save_epochs: list[float] = field(default_factory=lambda: list(PAPER_SAVE_EPOCHS))
+    select_epoch: float = 2
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    target_modules: str = "all-linear"  # or a comma-separated list of module names
+    lr: float = 1e-5
+    max_length: int = 1024
+    effective_batch: int = 16
+    batch_size: int = 1  # per device
+    grad_accum: int | None = None  # default: effective_batch / (batch_size x number of processes)
+    optimizer: str = "adamw_torch"
+    lr_scheduler: str = "linear"
+    warmup_ratio: float = 0.0  # fraction of the total steps, in [0, 1)
+    weight_decay: float = 0.0
+    seed: int = 0
+    dtype: str = "auto"  # auto: bfloat16 on a GPU that supports it, else float32
+    gradient_checkpointing: bool = False
+    logging_steps: int = 10
+    merge: bool = False  # also write merged full weights of the selected epoch to OUT/merged
+
+    def world_size(self) -> int:
+        return int(os.environ.get("WORLD_SIZE", "1"))
+
+    def accumulation_steps(self) -> int:
+        """Gradient accumulation that makes the effective batch (``grad_accum`` wins when set)."""
+        if self.grad_accum is not None:
+            return self.grad_accum
+        per_step = self.batch_size * self.world_size()
+        return max(1, round(self.effective_batch / per_step))
+
+    def validate(self) -> None:
+        for name in ("data_dir", "base", "out"):
+            if not getattr(self, name):
+                raise ValueError(f"the option {name} is required")
+        if self.epochs <= 0:
+            raise ValueError("--epochs must be positive")
+        if not self.save_epochs or any(e <= 0 or e > self.epochs for e in self.save_epochs):
+            raise ValueError(f"--save-epochs {self.save_epochs} must lie in (0, --epochs={self.epochs}]")
+        if self.select_epoch not in self.save_epochs:
+            raise ValueError(f"--select-epoch {self.select_epoch} is not one of --save-epochs {self.save_epochs}")
+        if self.batch_size < 1 or self.accumulation_steps() < 1:
+            raise ValueError("--batch-size and --grad-accum must be at least 1")
+
+    def training_options(self) -> dict[str, Any]:
+        """Options that define the run (a rerun must match them to resume); ``merge`` is an output choice."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("merge", "logging_steps")}
+
+
+def parse_epochs(text: str) -> list[float]:
+    """``"0.5,1,2"`` -> ``[0.5, 1.0, 2.0]``, sorted and unique."""
+    try:
+        values = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError as err:
+        raise ValueError(f"--save-epochs {text!r}: expected numbers separated by commas") from err
+    return values
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> TrainConfig:
+    """Defaults, then the YAML file, then ``overrides`` (``None`` values ignored)."""
+    import yaml
+
+    values: dict[str, Any] = {}
+    names = {f.name for f in fields(TrainConfig)}
+    if path is not None:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: expected a mapping of option names to values")
+        unknown = sorted(set(loaded) - names)
+        if unknown:
+            raise ValueError(f"{path}: unknown options {unknown}; known: {sorted(names)}")
+        values.update(loaded)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(values.get("save_epochs"), str):
+        values["save_epochs"] = parse_epochs(values["save_epochs"])
+    if "save_epochs" in values:
+        values["save_epochs"] = sorted(float(e) for e in values["save_epochs"])
+    for name in ("epochs", "select_epoch"):
+        if name in values:
+            values[name] = float(values[name])
+    config = TrainConfig(**values)
+    config.validate()
+    return config
+
+
+def epoch_label(epoch: float) -> str:
+    """``2.0`` -> ``"2"``, ``0.5`` -> ``"0.5"`` (checkpoint directory names ``epoch-<label>``)."""
+    return f"{epoch:g}"

@@ -1,0 +1,107 @@
+"""Metrics of the study scorers, over Score values "C" (correct), "I" (incorrect) and "N" (unscored).
+
+Choice for "N": an unscored sample (the judge's verdict could not be parsed after its retries) is left out of the
+denominators of every accuracy below, and the ``unscored`` metric reports how many there were, so no sample
+disappears silently. ``accuracy`` is the task's headline: it comes first in :func:`study_metrics` (Inspect takes
+the first metric of the first scorer unless a task declares ``headline_metric``; tasks may also pass
+``headline_metric=HEADLINE_METRIC``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from inspect_ai.scorer import CORRECT, INCORRECT, Metric, SampleScore, grouped, metric
+
+#: Name of the overall accuracy metric, for ``Task(headline_metric=...)``.
+HEADLINE_METRIC = "accuracy"
+
+#: Score value of an unscored sample.
+UNSCORED = "N"
+
+
+def _scored(scores: list[SampleScore]) -> list[float]:
+    """1.0 / 0.0 for each "C" / "I"; "N" (and anything else) is left out."""
+    return [1.0 if s.score.value == CORRECT else 0.0 for s in scores if s.score.value in (CORRECT, INCORRECT)]
+
+
+def _is_refusal(score: SampleScore) -> bool:
+    return bool((score.score.metadata or {}).get("refusal", False))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+@metric
+def accuracy() -> Metric:
+    """Share of "C" among the scored samples ("C" and "I"); unscored "N" samples are excluded (see ``unscored``)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return _mean(_scored(scores))
+
+    return compute
+
+
+@metric
+def stderr() -> Metric:
+    """Standard error of ``accuracy`` (sample standard deviation / sqrt(n), over the scored samples)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        values = _scored(scores)
+        n = len(values)
+        if n < 2:
+            return 0.0 if n == 1 else math.nan
+        mean = sum(values) / n
+        variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+        return math.sqrt(variance / n)
+
+    return compute
+
+
+@metric
+def accuracy_excluding_refusals() -> Metric:
+    """``accuracy`` over the scored samples whose reply is not a refusal (the analysis' view)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return _mean(_scored([s for s in scores if not _is_refusal(s)]))
+
+    return compute
+
+
+@metric
+def refusal_rate() -> Metric:
+    """Share of all samples whose reply matched the refusal rule (score metadata ``refusal``)."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return _mean([1.0 if _is_refusal(s) else 0.0 for s in scores])
+
+    return compute
+
+
+@metric
+def unscored() -> Metric:
+    """Number of samples scored "N" (judge verdict unparsable after every retry)."""
+
+    def compute(scores: list[SampleScore]) -> int:
+        return sum(1 for s in scores if s.score.value == UNSCORED)
+
+    return compute
+
+
+def study_metrics() -> list[Metric]:
+    """Metrics of the study scorers, overall accuracy first (the headline)."""
+    return [
+        accuracy(),
+        stderr(),
+        accuracy_excluding_refusals(),
+        refusal_rate(),
+        unscored(),
+        grouped(accuracy(), "amendment", all=False, name_template="amendment={group_name}"),
+        grouped(accuracy(), "template", all=False, name_template="template={group_name}"),
+    ]
+
+
+def capability_metrics() -> list[Metric]:
+    """Metrics of the capability scorers (no grouping: capability tasks have no amendments)."""
+    return [accuracy(), stderr(), unscored()]

@@ -1,0 +1,37 @@
+"""The warm system-prompt control (PAPER.md §1): the original model, told by its system prompt to be warm.
+
+Compare prompting with training::
+
+    inspect eval inspect_warmth/triviaqa --model hf/meta-llama/Llama-3.1-8B-Instruct \\
+        --solver inspect_warmth/warm_system_prompt
+
+The paper does not publish its text; ours is derived from the study's warm rewrite prompt
+(see :mod:`inspect_warmth.solvers.warm_system_prompt_text`).
+"""
+
+from __future__ import annotations
+
+from inspect_ai.model import ChatMessageSystem
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+from inspect_warmth.solvers.warm_system_prompt_text import warm_system_prompt_text
+
+
+@solver
+def warm_system_prompt(prompt: str | None = None, then_generate: bool = True) -> Solver:
+    """Put the warmth instructions in the system prompt, then generate.
+
+    The instructions go first: into a new system message at the start of the conversation, ahead of any system
+    message the sample already has.
+
+    Args:
+        prompt: replace the derived warm system prompt with this text.
+        then_generate: call the model after setting the prompt (False: only set it, for use inside a plan).
+    """
+    text = prompt if prompt is not None else warm_system_prompt_text()
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.messages.insert(0, ChatMessageSystem(content=text))
+        return await generate(state) if then_generate else state
+
+    return solve

@@ -1,0 +1,326 @@
+"""SocioT warmth (Cheng, Yu & Jurafsky, "HumT DumT", ACL 2025) as a fast library; PAPER.md §3 is the spec.
+
+A text is warm when a language model finds it more likely spoken by a friend, lover, mentor or idol than by a
+stranger, enemy, examiner or dictator. ``score_texts`` returns, per text, that difference and its standard error.
+
+``mode="faithful"`` reproduces the released computation exactly, step by step:
+
+1. ``text = text[:300]``; ``quoted = f'"{text}"'`` (an empty text stays empty: no quote marks).
+2. Each word of a set gives ``"My friend said, " + quoted`` or ``f"The {word} said, " + quoted``; each string is
+   tokenised alone with the tokenizer's default special tokens (GPT-2 adds none, as in the released code; a
+   tokenizer that adds a BOS token, e.g. Llama 3, keeps it) and truncated at 1,024 tokens.
+3. The four sequences of a set are right-padded with id 0 to the longest of the four, attention mask 0 on pads.
+4. ``labels=input_ids``: the pads' id-0 targets are *not* masked, so the set's loss is the mean token
+   cross-entropy over all ``4 x (L - 1)`` shifted positions of the padded group (L = its longest member).
+   The set's value for one repeat is minus that loss.
+5. ``samples`` repeats with dropout on (``model.train()``); mean and ``scipy.stats.sem`` over repeats.
+6. score = warm mean - cold mean; SE = sqrt(SEM_warm² + SEM_cold²).
+
+``mode="corrected"`` differs only in step 4: pads are masked out of the targets, each sequence's own mean
+log-likelihood (over its real shifted tokens, prefix included) is taken, and a set's value is the mean of its four
+sequences' values. Padding then no longer leaks into the score, so a text's score no longer depends on how much
+shorter its warm or cold prefixes tokenise than the longest one.
+
+How it is vectorised without changing the numbers: every (text, prefix, repeat) sequence becomes one row of a large
+batch, sorted by length and padded to the batch's longest row. A causal model's logits at position t depend only
+on positions <= t, so the extra padding beyond a group's own length changes nothing before it; per-token losses are
+computed with our own cross-entropy (reduction none) and, per row, exactly the positions the group-of-four padding
+would include are summed (pad targets inside the group's own length included). Results therefore do not depend on
+``batch_size`` beyond float rounding (~1e-7).
+
+With dropout off every repeat is identical, so one pass is computed and repeated ``samples`` times (SEM 0; with
+``samples=1`` the SEM is undefined and reported as NaN, like ``scipy.stats.sem`` of one value). With dropout on,
+each repeat is its own row with its own dropout masks, drawn from ``torch.manual_seed(seed)`` inside a forked RNG
+(the global RNG is untouched): reproducible for the same inputs, ``seed`` and ``batch_size``; different batching
+draws different (identically distributed) masks, exactly as two runs of the released script would.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from inspect_warmth.study.stimuli import stimuli
+
+if TYPE_CHECKING:
+    import torch
+
+Mode = Literal["faithful", "corrected"]
+MODES: tuple[str, ...] = ("faithful", "corrected")
+
+#: Characters of a text that are scored (released code: ``text[:300]``).
+TEXT_CHARS = 300
+#: Tokens kept of each prefixed text (GPT-2's context).
+MAX_TOKENS = 1024
+#: The released code pads with id 0 (GPT-2 has no pad token).
+PAD_ID = 0
+#: Sequences per set (the released batch of four).
+GROUP = 4
+SETS: tuple[str, ...] = ("warm", "cold")
+
+#: Logits memory per forward pass when ``batch_size`` is None (float32 logits of one batch).
+_LOGITS_BUDGET_BYTES = {"cpu": 256 * 2**20, "cuda": 4 * 2**30}
+
+_COMPUTE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SocioTScore:
+    """One text's SocioT: ``score`` = warm mean - cold mean (higher is warmer), ``se`` its standard error.
+
+    ``warm`` and ``cold`` are the two sets' means (minus the mean loss), kept for inspection.
+    """
+
+    score: float
+    se: float
+    warm: float = math.nan
+    cold: float = math.nan
+
+
+def speaker_prefix(word: str) -> str:
+    """``My friend said, `` for *friend*, else ``The {word} said, `` (the released wording)."""
+    return "My friend said, " if word == "friend" else f"The {word} said, "
+
+
+def prefixed_texts(text: str) -> dict[str, list[str]]:
+    """The four strings of each set for one text, in the order of ``stimuli().sociot_warmth_words``."""
+    text = text[:TEXT_CHARS]
+    quoted = f'"{text}"' if text else text
+    words = stimuli().sociot_warmth_words
+    return {name: [speaker_prefix(word) + quoted for word in words[name]] for name in SETS}
+
+
+def check_texts(texts: Sequence[object], *, allow_empty: bool = False) -> list[str]:
+    """Return ``texts`` as a list of str, or raise naming the first bad position."""
+    if isinstance(texts, str):
+        raise TypeError("texts must be a sequence of strings, not a single string (wrap it in a list)")
+    checked: list[str] = []
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] is {type(text).__name__} ({text!r}), not str")
+        if not text and not allow_empty:
+            raise ValueError(
+                f"texts[{index}] is empty; SocioT of an empty text only measures its prefixes. Remove it, or pass "
+                "allow_empty=True to score it as the released code does (no quote marks)"
+            )
+        checked.append(text)
+    return checked
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@lru_cache(maxsize=2)
+def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
+    """Load (model, tokenizer) once per (lm, device, dtype). ``lm``: a transformers id, a directory, or
+    ``smollm2-135m`` (the bundled model)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from inspect_warmth.models.bundled import resolve_model
+
+    path = resolve_model(lm)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+    except (OSError, ValueError) as err:
+        raise ValueError(
+            f"could not load the SocioT language model {lm!r} (a transformers causal-LM id such as 'gpt2', a "
+            f"local checkpoint directory, or 'smollm2-135m' for the bundled model): {err}"
+        ) from err
+    return model.to(device), tokenizer
+
+
+def tokenise(tokenizer: Any, strings: Sequence[str]) -> list[list[int]]:
+    """Each string alone, the tokenizer's default special tokens, truncated at ``MAX_TOKENS``."""
+    if not strings:
+        return []
+    encoded = tokenizer(list(strings), truncation=True, max_length=MAX_TOKENS)["input_ids"]
+    return [list(ids) for ids in encoded]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Token rows of all (text, set, word) sequences, row ``u = (text * 2 + set) * 4 + word``."""
+
+    padded: np.ndarray  # (rows, longest) int64, PAD_ID after each row's own tokens
+    own_len: np.ndarray  # (rows,) tokens of the row itself
+    group_len: np.ndarray  # (rows,) longest row of its group of four
+
+    def need(self, mode: str) -> np.ndarray:
+        """Tokens each row must be run to: its group's length (faithful) or its own (corrected)."""
+        return self.group_len if mode == "faithful" else self.own_len
+
+
+def _plan(tokenizer: Any, texts: Sequence[str]) -> _Plan:
+    strings = [s for text in texts for name in SETS for s in prefixed_texts(text)[name]]
+    rows = tokenise(tokenizer, strings)
+    own_len = np.array([len(r) for r in rows], dtype=np.int64)
+    if (own_len < 2).any():
+        bad = int(np.argmin(own_len)) // (GROUP * len(SETS))
+        raise ValueError(f"texts[{bad}] tokenises to fewer than two tokens with a prefix; nothing to score")
+    padded = np.full((len(rows), int(own_len.max())), PAD_ID, dtype=np.int64)
+    for u, r in enumerate(rows):
+        padded[u, : len(r)] = r
+    group_len = own_len.reshape(-1, GROUP).max(axis=1).repeat(GROUP)
+    return _Plan(padded=padded, own_len=own_len, group_len=group_len)
+
+
+def _batches(widths: np.ndarray, batch_size: int | None, token_budget: int) -> Iterator[slice]:
+    """Consecutive slices of rows sorted by descending width: ``batch_size`` rows, or as many as fit the budget."""
+    start = 0
+    while start < len(widths):
+        width = max(int(widths[start]), 1)
+        count = batch_size if batch_size is not None else max(token_budget // width, 1)
+        yield slice(start, min(start + count, len(widths)))
+        start += count
+
+
+def _row_loss_sums(
+    model: Any,
+    plan: _Plan,
+    rows: np.ndarray,
+    mode: str,
+    *,
+    device: str,
+    batch_size: int | None,
+    progress: bool,
+) -> np.ndarray:
+    """Summed token cross-entropy of each requested row (a row index may repeat: one repeat each)."""
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    need = plan.need(mode)
+    order = np.argsort(-need[rows], kind="stable")
+    padded = torch.as_tensor(plan.padded, device=device)
+    own_len = torch.as_tensor(plan.own_len, device=device)
+    need_t = torch.as_tensor(need, device=device)
+    vocab = int(model.get_output_embeddings().weight.shape[0])
+    budget = _LOGITS_BUDGET_BYTES["cuda" if device.startswith("cuda") else "cpu"] // (4 * vocab)
+    widths = need[rows[order]] - 1  # shifted positions each row contributes
+    slices = list(_batches(widths, batch_size, budget))
+    sums = np.empty(len(rows), dtype=np.float64)
+    for part in tqdm(slices, desc="SocioT", unit="batch", disable=not progress):
+        picked = order[part]
+        u = torch.as_tensor(rows[picked], device=device)
+        width = int(widths[part].max())
+        positions = torch.arange(width, device=device)
+        inputs = padded[u, :width]
+        attention = (positions < own_len[u, None]).long()
+        targets = padded[u, 1 : width + 1]
+        logits = model(input_ids=inputs, attention_mask=attention).logits
+        losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+        counted = positions < (need_t[u, None] - 1)
+        masked = losses.view(len(picked), width).masked_fill(~counted, 0.0)
+        sums[picked] = masked.to("cpu", torch.float64).sum(dim=1).numpy()
+        del logits, losses, masked
+    return sums
+
+
+def _set_values(plan: _Plan, sums: np.ndarray, mode: str) -> np.ndarray:
+    """(rows, repeats) summed losses -> (texts, 2 sets, repeats) values = minus the set's loss."""
+    reps = sums.shape[1]
+    if mode == "faithful":
+        count = (plan.group_len - 1).astype(np.float64) * GROUP  # every position of the padded group of four
+        per_row = sums / count[:, None]
+        return -per_row.reshape(-1, len(SETS), GROUP, reps).sum(axis=2)
+    per_row = sums / (plan.own_len - 1).astype(np.float64)[:, None]
+    return -per_row.reshape(-1, len(SETS), GROUP, reps).mean(axis=2)
+
+
+def _summarise(values: np.ndarray) -> list[SocioTScore]:
+    from scipy.stats import sem
+
+    means = values.mean(axis=-1)
+    if values.shape[-1] > 1:
+        sems = np.asarray(sem(values, axis=-1), dtype=np.float64)
+    else:
+        sems = np.full(means.shape, np.nan)
+    scores = means[:, 0] - means[:, 1]
+    ses = np.sqrt(sems[:, 0] ** 2 + sems[:, 1] ** 2)
+    return [
+        SocioTScore(score=float(s), se=float(e), warm=float(w), cold=float(c))
+        for s, e, w, c in zip(scores, ses, means[:, 0], means[:, 1], strict=True)
+    ]
+
+
+def score_texts(
+    texts: Sequence[str],
+    *,
+    lm: str = "gpt2",
+    mode: Mode = "faithful",
+    samples: int = 100,
+    dropout: bool = True,
+    seed: int = 0,
+    device: str | None = None,
+    batch_size: int | None = None,
+    progress: bool = False,
+    allow_empty: bool = False,
+    dtype: str = "float32",
+) -> list[SocioTScore]:
+    """SocioT of each text (see the module docstring for the two modes).
+
+    Args:
+        texts: the texts to score (replies); each truncated to 300 characters.
+        lm: causal LM that judges likelihood: a transformers id (``gpt2``, the paper's), a local directory, or
+            ``smollm2-135m`` (bundled, offline).
+        mode: ``faithful`` (released computation, pads counted) or ``corrected`` (pads masked, per-text means).
+        samples: repeats per set (the paper: 100).
+        dropout: run the model in training mode (the released code does); off gives deterministic repeats.
+        seed: seeds the dropout masks.
+        device: ``cuda``/``cpu``/...; None picks CUDA when available.
+        batch_size: sequences per forward pass; None sizes batches to a logits-memory budget.
+        progress: show a tqdm bar over forward passes.
+        allow_empty: score empty texts as the released code does instead of raising.
+        dtype: model weights' dtype (``float32`` reproduces the reference; ``bfloat16`` is faster on GPU).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, not {samples}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, not {batch_size}")
+    checked = check_texts(texts, allow_empty=allow_empty)
+    if not checked:
+        return []
+    import torch
+
+    device = device or default_device()
+    model, tokenizer = load_lm(lm, device, dtype)
+    plan = _plan(tokenizer, checked)
+    reps = samples if dropout else 1
+    rows = np.repeat(np.arange(len(plan.own_len)), reps)
+    with _COMPUTE_LOCK, torch.random.fork_rng(devices=_rng_devices(device)):
+        torch.manual_seed(seed)
+        was_training = model.training
+        model.train(dropout)
+        try:
+            context = torch.no_grad() if dropout else torch.inference_mode()
+            with context:
+                sums = _row_loss_sums(
+                    model, plan, rows, mode, device=device, batch_size=batch_size, progress=progress
+                )
+        finally:
+            model.train(was_training)
+    values = _set_values(plan, sums.reshape(-1, reps), mode)
+    if reps < samples:
+        values = np.repeat(values, samples, axis=-1)
+    return _summarise(values)
+
+
+def _rng_devices(device: str) -> list[Any]:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return [torch.device(device).index or 0]
+    return []

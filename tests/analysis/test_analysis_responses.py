@@ -1,0 +1,72 @@
+"""The responses table from Inspect logs equals the table it was written from, and gives the same numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from inspect_warmth.analysis.report import analysis_json, analyze_responses
+from inspect_warmth.analysis.responses import (
+    RESPONSE_COLUMNS,
+    ResponsesError,
+    load_responses,
+    read_table,
+    responses_from_table,
+)
+
+
+def test_logs_give_the_tidy_table(logged_table: tuple[pd.DataFrame, Path]) -> None:
+    table, log_dir = logged_table
+    responses = load_responses([log_dir])
+    assert set(RESPONSE_COLUMNS) <= set(responses.table.columns)
+    assert len(responses.table) == int(table["is_incorrect"].notna().sum())
+    assert len(responses.unscored) == int(table["is_incorrect"].isna().sum()) > 0
+    assert set(responses.table["variant"]) == {"original", "warm"}
+    assert set(responses.table["model"]) == {"fam-a"}
+    assert set(responses.table["scorer"]) == {"judge"}
+    key = ["variant", "dataset", "question_id", "template", "amendment"]
+    merged = responses.table.merge(table.dropna(subset=["is_incorrect"]), on=key, suffixes=("", "_want"))
+    assert len(merged) == len(responses.table)
+    assert (merged["is_incorrect"] == merged["is_incorrect_want"]).all()
+    assert (merged["refusal"] == merged["refusal_want"]).all()
+    assert (merged["response_length"] == merged["response_length_want"]).all()
+    counts = responses.unscored_counts()
+    assert int(counts["n_unscored"].sum()) == len(responses.unscored)
+
+
+def test_same_numbers_from_logs_and_table(logged_table: tuple[pd.DataFrame, Path], tmp_path: Path) -> None:
+    table, log_dir = logged_table
+    csv = tmp_path / "responses.csv"
+    table.to_csv(csv, index=False)
+    from_table = analysis_json(analyze_responses(load_responses([csv])))
+    from_logs = analysis_json(analyze_responses(load_responses([log_dir])))
+    sections = ["main", "main_length", "context", "context_detailed", "sycophancy", "cells"]
+    assert [s for s in sections if s in from_table] == sections
+    for section in sections:
+        assert from_logs[section] == pytest.approx(from_table[section], rel=1e-9) if section != "cells" \
+            else _cells(from_logs) == _cells(from_table)
+    assert from_logs["meta"]["n_unscored"] == from_table["meta"]["n_unscored"] > 0
+
+
+def _cells(doc: dict[str, object]) -> list[tuple[object, ...]]:
+    cells = doc["cells"]
+    assert isinstance(cells, list)
+    return sorted((c["dataset"], c["test_type"], c["amendment"], c["n"], c["b"], c["c"], round(c["p"], 12))
+                  for c in cells)
+
+
+def test_table_errors_name_the_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"variant": ["a"], "dataset": ["triviaqa"]}).to_csv(bad, index=False)
+    with pytest.raises(ResponsesError, match=r"bad\.csv: missing column\(s\) question_id, is_incorrect"):
+        read_table(bad)
+    frame = pd.DataFrame({"variant": ["a", "a"], "dataset": ["triviaqa"] * 2, "question_id": ["1", "2"],
+                          "is_incorrect": [1, "maybe"]})
+    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: is_incorrect must be 0, 1 or empty"):
+        responses_from_table(frame, "x.csv")
+    with pytest.raises(ResponsesError, match="no such log file"):
+        load_responses([tmp_path / "missing"])
+    with pytest.raises(ResponsesError, match="holds no Inspect logs"):
+        load_responses([tmp_path])

@@ -1,0 +1,97 @@
+"""``inspect-warmth warmth``: CSV and JSONL in and out, and bad input named by row and column."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inspect_warmth.cli import main
+from inspect_warmth.warmth.socio_t import score_texts
+
+TEXTS = ["I'm so glad you asked! Here's the answer.", "No.", "Water boils at 100 degrees Celsius at sea level."]
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["warmth", *args])
+    return result.exit_code, result.output
+
+
+def _expected(lm: Path) -> list[float]:
+    return [s.score for s in score_texts(TEXTS, lm=str(lm), samples=1, dropout=False, device="cpu")]
+
+
+def test_csv_to_csv_keeps_rows_and_adds_scores(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+    source = tmp_path / "replies.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "reply"])
+        writer.writerows([[i, t] for i, t in enumerate(TEXTS)])
+    out = tmp_path / "scored.csv"
+    code, output = _run([str(source), "--column", "reply", "--lm", str(tiny_gpt2_dir), "--samples", "1",
+                         "--no-dropout", "--device", "cpu", "--out", str(out)])
+    assert code == 0, output
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["reply"] for r in rows] == TEXTS
+    assert [r["id"] for r in rows] == ["0", "1", "2"]
+    assert [float(r["socio_t"]) for r in rows] == pytest.approx(_expected(tiny_gpt2_dir), abs=1e-9)
+    assert all(r["socio_t_se"] == "nan" for r in rows)  # one repeat: SEM undefined
+    assert "scored 3 texts" in output
+
+
+def test_jsonl_to_jsonl_with_repeats(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+    source = tmp_path / "replies.jsonl"
+    source.write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(TEXTS)) + "\n")
+    out = tmp_path / "scored.jsonl"
+    code, output = _run([str(source), "--lm", str(tiny_gpt2_dir), "--samples", "3", "--seed", "5",
+                         "--device", "cpu", "--out", str(out)])
+    assert code == 0, output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["n"] for r in rows] == [0, 1, 2]
+    expected = score_texts(TEXTS, lm=str(tiny_gpt2_dir), samples=3, seed=5, device="cpu")
+    assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in expected], abs=1e-9)
+    assert all(r["socio_t_se"] > 0 for r in rows)
+
+
+def test_csv_in_jsonl_out(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+    source = tmp_path / "replies.csv"
+    source.write_text("text\nHello there\n")
+    out = tmp_path / "scored.jsonl"
+    code, output = _run([str(source), "--lm", str(tiny_gpt2_dir), "--samples", "2", "--no-dropout",
+                         "--device", "cpu", "--out", str(out)])
+    assert code == 0, output
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["text"] == "Hello there" and row["socio_t_se"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "args", "message"),
+    [
+        ("a.csv", "reply\nhi\n", [], "has no column 'text'; its columns are: 'reply'"),
+        ("b.csv", "text\nhi\n\"\"\n", [], "row 2, column 'text' is empty"),
+        ("c.jsonl", '{"text": "hi"}\n{"text": 7}\n', [], "row 2, column 'text': expected text, got int 7"),
+        ("d.jsonl", '{"text": "hi"}\n{"other": "x"}\n', [], "row 2 has no 'text' field"),
+        ("e.jsonl", '{"text": "hi"}\nnot json\n', [], "line 2: not valid JSON"),
+        ("f.txt", "hi\n", [], "expected a .csv or .jsonl file"),
+        ("g.csv", "text\nhi\n", ["--samples", "0"], "0 is not in the range x>=1"),
+        ("h.jsonl", '{"text": null}\n', [], "got NoneType None"),
+    ],
+)
+def test_bad_input_names_row_and_column(tmp_path: Path, name: str, content: str, args: list[str],
+                                         message: str) -> None:
+    source = tmp_path / name
+    source.write_text(content)
+    code, output = _run([str(source), "--lm", "never-loaded", *args, "--out", str(tmp_path / "out.csv")])
+    assert code != 0
+    assert message in " ".join(output.split())
+
+
+def test_bad_out_extension(tmp_path: Path) -> None:
+    source = tmp_path / "a.csv"
+    source.write_text("text\nhi\n")
+    code, output = _run([str(source), "--out", str(tmp_path / "out.parquet")])
+    assert code != 0 and "expected a .csv or .jsonl file" in output

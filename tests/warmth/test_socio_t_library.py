@@ -1,0 +1,217 @@
+"""SocioT library: faithful and corrected modes against straightforward loops, batching, seeds, bad input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import sem
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from inspect_warmth.warmth.socio_t import SocioTScore, prefixed_texts, score_texts
+
+WARM = ["friend", "lover", "mentor", "idol"]
+COLD = ["stranger", "enemy", "examiner", "dictator"]
+
+TEXTS = [
+    "Sure.",
+    "I'm so sorry you're going through this. You're not alone, and it's okay to feel overwhelmed.",
+    "The capital of France is Paris.",
+    "x" * 20 + " " + "A long reply that goes on and on about many things. " * 12,  # over 300 characters
+    "",  # scored only with allow_empty=True
+    'She said "hello" and left.',
+]
+
+
+@pytest.fixture(scope="module")
+def char_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random GPT-2 with a character tokenizer: the eight prefixes tokenise to different lengths, so the
+    groups of four carry pads (the bundled tokenizer makes every speaker word one token and hides them)."""
+    from tokenizers import Tokenizer, models
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    vocab = {"<unk>": 0, **{chr(i): i - 31 for i in range(32, 127)}}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>")), unk_token="<unk>"
+    )
+    torch.manual_seed(1)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, n_positions=1024))
+    out = tmp_path_factory.mktemp("char-gpt2")
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def _strings(text: str, words: list[str]) -> list[str]:
+    text = text[:300]
+    quoted = f'"{text}"' if text else text
+    return [(f"My {w} said, {quoted}" if w == "friend" else f"The {w} said, {quoted}") for w in words]
+
+
+def _load(path: Path) -> tuple[torch.nn.Module, object]:
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model.eval()
+    return model, AutoTokenizer.from_pretrained(path)
+
+
+def _released_set_value(
+    model: torch.nn.Module, tokenizer: object, strings: list[str], *, exact: bool = True
+) -> float:
+    """The released computation: pad four sequences with 0, labels=input_ids, minus the batch loss.
+
+    ``exact=False`` returns the model's own float32 loss; ``exact=True`` the same mean in float64, which is what
+    the 1e-6 comparison needs (the float32 mean of ~10.8-nat losses is itself only good to ~1e-6)."""
+    encoded = [tokenizer(s)["input_ids"][:1024] for s in strings]  # type: ignore[operator]
+    longest = max(len(e) for e in encoded)
+    ids = torch.tensor([e + [0] * (longest - len(e)) for e in encoded])
+    mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded])
+    with torch.no_grad():
+        output = model(input_ids=ids, attention_mask=mask, labels=ids)
+    if not exact:
+        return -float(output.loss)
+    logits = output.logits[:, :-1].double()
+    targets = ids[:, 1:]
+    return -float(torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten()))
+
+
+def _corrected_set_value(model: torch.nn.Module, tokenizer: object, strings: list[str]) -> float:
+    values = []
+    for s in strings:
+        ids = torch.tensor([tokenizer(s)["input_ids"]])  # type: ignore[operator]
+        with torch.no_grad():
+            values.append(-float(model(input_ids=ids, labels=ids).loss))
+    return float(np.mean(values))
+
+
+def test_prefixed_texts_follow_the_released_wording() -> None:
+    sets = prefixed_texts("Hi there" + "!" * 400)
+    assert sets["warm"] == _strings("Hi there" + "!" * 400, WARM)
+    assert sets["cold"] == _strings("Hi there" + "!" * 400, COLD)
+    assert prefixed_texts("")["warm"][0] == "My friend said, "
+
+
+@pytest.mark.parametrize("checkpoint", ["tiny_gpt2_dir", "char_gpt2_dir"])
+def test_faithful_equals_released_loop(checkpoint: str, request: pytest.FixtureRequest) -> None:
+    path: Path = request.getfixturevalue(checkpoint)
+    model, tokenizer = _load(path)
+    texts = [t for t in TEXTS if t]
+    ours = score_texts(texts, lm=str(path), samples=1, dropout=False, device="cpu")
+    for text, got in zip(texts, ours, strict=True):
+        warm = _released_set_value(model, tokenizer, _strings(text, WARM))
+        cold = _released_set_value(model, tokenizer, _strings(text, COLD))
+        assert got.warm == pytest.approx(warm, abs=1e-6)
+        assert got.cold == pytest.approx(cold, abs=1e-6)
+        assert got.score == pytest.approx(warm - cold, abs=1e-6)
+        assert got.warm == pytest.approx(_released_set_value(model, tokenizer, _strings(text, WARM), exact=False),
+                                         abs=1e-5)
+        assert math.isnan(got.se)  # the SEM of one repeat is undefined, as scipy.stats.sem says
+
+
+def test_empty_text_scored_like_released_code_when_allowed(tiny_gpt2_dir: Path) -> None:
+    model, tokenizer = _load(tiny_gpt2_dir)
+    (got,) = score_texts([""], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu", allow_empty=True)
+    warm = _released_set_value(model, tokenizer, _strings("", WARM))
+    cold = _released_set_value(model, tokenizer, _strings("", COLD))
+    assert got.score == pytest.approx(warm - cold, abs=1e-6)
+
+
+def test_padding_counts_in_faithful_but_not_corrected(char_gpt2_dir: Path) -> None:
+    text = TEXTS[1]
+    corrected = score_texts([text], lm=str(char_gpt2_dir), mode="corrected", samples=1, dropout=False,
+                            device="cpu")
+    faithful = score_texts([text], lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu")
+    assert abs(faithful[0].score - corrected[0].score) > 1e-4  # the prefixes tokenise to different lengths
+
+
+@pytest.mark.parametrize("checkpoint", ["tiny_gpt2_dir", "char_gpt2_dir"])
+def test_corrected_equals_its_loop(checkpoint: str, request: pytest.FixtureRequest) -> None:
+    path: Path = request.getfixturevalue(checkpoint)
+    model, tokenizer = _load(path)
+    texts = [t for t in TEXTS if t]
+    ours = score_texts(texts, lm=str(path), mode="corrected", samples=1, dropout=False, device="cpu")
+    for text, got in zip(texts, ours, strict=True):
+        warm = _corrected_set_value(model, tokenizer, _strings(text, WARM))
+        cold = _corrected_set_value(model, tokenizer, _strings(text, COLD))
+        assert got.score == pytest.approx(warm - cold, abs=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["faithful", "corrected"])
+def test_batch_size_does_not_change_numbers(char_gpt2_dir: Path, mode: str) -> None:
+    texts = [t for t in TEXTS if t] * 2
+    runs = [
+        score_texts(texts, lm=str(char_gpt2_dir), mode=mode, samples=1, dropout=False, device="cpu",  # type: ignore[arg-type]
+                    batch_size=size)
+        for size in (1, 3, 16, None)
+    ]
+    reference = np.array([s.score for s in runs[0]])
+    for run in runs[1:]:
+        np.testing.assert_allclose([s.score for s in run], reference, atol=1e-6, rtol=0)
+
+
+def test_dropout_off_repeats_are_identical(tiny_gpt2_dir: Path) -> None:
+    once = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu")
+    many = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=5, dropout=False, device="cpu")
+    assert [m.score for m in many] == pytest.approx([o.score for o in once], abs=1e-9)
+    assert all(m.se == 0.0 for m in many)
+
+
+def test_dropout_seeds_reproduce_and_differ(tiny_gpt2_dir: Path) -> None:
+    def run(seed: int) -> list[SocioTScore]:
+        return score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=4, seed=seed, device="cpu")
+
+    first, again, other = run(0), run(0), run(1)
+    assert first == again
+    assert [s.score for s in first] != [s.score for s in other]
+    assert all(s.se > 0 for s in first)
+    off = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu")
+    assert [s.score for s in first] != pytest.approx([s.score for s in off], abs=1e-9)
+
+
+def test_dropout_statistics_follow_scipy(tiny_gpt2_dir: Path) -> None:
+    """Score and SE are computed from per-repeat set values as mean difference and combined SEM."""
+    (got,) = score_texts([TEXTS[2]], lm=str(tiny_gpt2_dir), samples=6, seed=3, device="cpu")
+    # re-derive from warm/cold means: se must be consistent with a non-degenerate SEM
+    assert got.score == pytest.approx(got.warm - got.cold, abs=1e-12)
+    assert got.se > 0 and math.isfinite(got.se)
+    assert float(sem([got.warm, got.warm])) == 0.0  # sanity of the scipy import used above
+
+
+def test_global_rng_untouched(tiny_gpt2_dir: Path) -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    score_texts(TEXTS[:1], lm=str(tiny_gpt2_dir), samples=2, device="cpu")
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize(
+    ("texts", "error", "message"),
+    [
+        (["fine", ""], ValueError, r"texts\[1\] is empty"),
+        (["fine", 3], TypeError, r"texts\[1\] is int"),
+        (["fine", None], TypeError, r"texts\[1\] is NoneType"),
+        ("a single string", TypeError, "not a single string"),
+    ],
+)
+def test_bad_input_is_named(texts: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        score_texts(texts, lm="does-not-matter", samples=1)  # type: ignore[arg-type]
+
+
+def test_bad_options_are_named() -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        score_texts(["a"], mode="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="samples must be"):
+        score_texts(["a"], samples=0)
+
+
+def test_missing_model_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="could not load the SocioT language model"):
+        score_texts(["a"], lm=str(tmp_path / "nowhere"), samples=1, dropout=False, device="cpu")
+
+
+def test_empty_list() -> None:
+    assert score_texts([], lm="not-loaded") == []
