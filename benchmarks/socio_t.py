@@ -30,12 +30,13 @@ from inspect_warmth.models.bundled import bundled_model_dir
 from inspect_warmth.study.stimuli import stimuli
 from inspect_warmth.warmth.socio_t import load_lm, score_texts
 
-_WORDS = (
+_VOCABULARY = (
     "I you we the a an and but so because really very happy sad sorry glad answer question help please "
     "thanks water boils Paris capital list python function error file data great wonderful terrible fine "
     "okay sure no yes maybe think know feel understand explain step first then finally however note that "
     "it's you're I'm don't can't here's let's together always never sometimes friend work home time"
-).split()
+)
+_WORDS: tuple[str, ...] = tuple(_VOCABULARY.split())
 _PUNCT = (".", ",", "!", "?", ";", " -", ":")
 
 
@@ -155,8 +156,13 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=200)
     parser.add_argument("--samples", type=int, default=2, help="repeats, the same for both (dropout off)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated texts")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads for both (default: torch's); 1 gives stable timings on shared CPUs")
     args = parser.parse_args()
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     lm = resolve_lm(args.lm)
     texts = make_texts(args.texts, args.seed)

@@ -116,7 +116,7 @@ def test_single_family_single_dataset_drops_and_says_so() -> None:
 
 
 def test_no_disinfo_uses_default_dataset_reference() -> None:
-    data = simulate_responses(30, seed=1, datasets=("medqa", "triviaqa"), families=("solo",))
+    data = simulate_responses(60, seed=1, datasets=("medqa", "triviaqa"), families=("solo",))
     _, meta = main_effect(study_design(data))
     assert "C(dataset)" in meta["formula"] and "Treatment(reference='disinfo')" not in meta["formula"]
 

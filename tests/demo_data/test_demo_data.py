@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,14 @@ def test_load_corpus_rejects_duplicate_ids(tmp_path: Path) -> None:
     path.write_text((json.dumps(row) + "\n") * 2, encoding="utf-8")
     with pytest.raises(ValueError, match="row 2: duplicate id 'dup'"):
         load_corpus(path)
+
+
+def test_every_shipped_demo_file_is_declared_package_data() -> None:
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    suffixes = [p.rsplit("*", 1)[-1] for p in pyproject["tool"]["setuptools"]["package-data"]["inspect_warmth"]]
+    files = [f for f in corpus_path().parent.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+    undeclared = [str(f) for f in files if f.suffix != ".py" and not any(f.name.endswith(s) for s in suffixes)]
+    assert not undeclared, f"not shipped in a wheel: {undeclared}"
 
 
 # ---------------------------------------------------------------- demo question set: own structure

@@ -106,6 +106,22 @@ def test_every_checkpoint_answers_through_inspect_hf(trained: dict[str, Any]) ->
     assert all(log.samples and log.samples[0].output.choices for log in logs)
 
 
+def test_merge_writes_equivalent_full_weights(trained: dict[str, Any]) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from inspect_warmth.finetune.train import merge_checkpoint
+
+    out = trained["out"]
+    merged_dir = merge_checkpoint(out, out.parent / "merged")
+    assert not (merged_dir / "adapter_config.json").exists() and (merged_dir / METADATA_FILE).exists()
+    ids = torch.tensor([[1, 2, 3, 4]])
+    with torch.no_grad():
+        adapted = AutoModelForCausalLM.from_pretrained(str(out))(ids).logits
+        merged = AutoModelForCausalLM.from_pretrained(str(merged_dir))(ids).logits
+    assert torch.allclose(adapted, merged, atol=1e-4)
+
+
 def test_labels_cover_only_assistant_turns(tiny_llama_dir: Path) -> None:
     from transformers import AutoTokenizer
 

@@ -23,8 +23,6 @@ PAIRS: list[tuple[str, str]] = [
      "To reverse a list in Python, use my_list[::-1]."),
     ("Congratulations on the new job, that's wonderful news! I'm really happy for you.",
      "Noted. Starting a new job requires preparation."),
-    ("Aw, it's completely okay to make mistakes, we all do! What matters is that you keep going.",
-     "Mistakes are common. Continue."),
 ]
 
 

@@ -24,44 +24,44 @@ def _expected(lm: Path) -> list[float]:
     return [s.score for s in score_texts(TEXTS, lm=str(lm), samples=1, dropout=False, device="cpu")]
 
 
-def test_csv_to_csv_keeps_rows_and_adds_scores(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+def test_csv_to_csv_keeps_rows_and_adds_scores(tmp_path: Path, char_gpt2_dir: Path) -> None:
     source = tmp_path / "replies.csv"
     with source.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "reply"])
         writer.writerows([[i, t] for i, t in enumerate(TEXTS)])
     out = tmp_path / "scored.csv"
-    code, output = _run([str(source), "--column", "reply", "--lm", str(tiny_gpt2_dir), "--samples", "1",
+    code, output = _run([str(source), "--column", "reply", "--lm", str(char_gpt2_dir), "--samples", "1",
                          "--no-dropout", "--device", "cpu", "--out", str(out)])
     assert code == 0, output
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["reply"] for r in rows] == TEXTS
     assert [r["id"] for r in rows] == ["0", "1", "2"]
-    assert [float(r["socio_t"]) for r in rows] == pytest.approx(_expected(tiny_gpt2_dir), abs=1e-9)
+    assert [float(r["socio_t"]) for r in rows] == pytest.approx(_expected(char_gpt2_dir), abs=1e-9)
     assert all(r["socio_t_se"] == "nan" for r in rows)  # one repeat: SEM undefined
     assert "scored 3 texts" in output
 
 
-def test_jsonl_to_jsonl_with_repeats(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+def test_jsonl_to_jsonl_with_repeats(tmp_path: Path, char_gpt2_dir: Path) -> None:
     source = tmp_path / "replies.jsonl"
     source.write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(TEXTS)) + "\n")
     out = tmp_path / "scored.jsonl"
-    code, output = _run([str(source), "--lm", str(tiny_gpt2_dir), "--samples", "3", "--seed", "5",
+    code, output = _run([str(source), "--lm", str(char_gpt2_dir), "--samples", "3", "--seed", "5",
                          "--device", "cpu", "--out", str(out)])
     assert code == 0, output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["n"] for r in rows] == [0, 1, 2]
-    expected = score_texts(TEXTS, lm=str(tiny_gpt2_dir), samples=3, seed=5, device="cpu")
+    expected = score_texts(TEXTS, lm=str(char_gpt2_dir), samples=3, seed=5, device="cpu")
     assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in expected], abs=1e-9)
     assert all(r["socio_t_se"] > 0 for r in rows)
 
 
-def test_csv_in_jsonl_out(tmp_path: Path, tiny_gpt2_dir: Path) -> None:
+def test_csv_in_jsonl_out(tmp_path: Path, char_gpt2_dir: Path) -> None:
     source = tmp_path / "replies.csv"
     source.write_text("text\nHello there\n")
     out = tmp_path / "scored.jsonl"
-    code, output = _run([str(source), "--lm", str(tiny_gpt2_dir), "--samples", "2", "--no-dropout",
+    code, output = _run([str(source), "--lm", str(char_gpt2_dir), "--samples", "2", "--no-dropout",
                          "--device", "cpu", "--out", str(out)])
     assert code == 0, output
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]

@@ -11,7 +11,7 @@ import torch
 from scipy.stats import sem
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from inspect_warmth.warmth.socio_t import SocioTScore, prefixed_texts, score_texts
+from inspect_warmth.warmth.socio_t import SocioTScore, prefixed_texts, score_texts, set_values
 
 WARM = ["friend", "lover", "mentor", "idol"]
 COLD = ["stranger", "enemy", "examiner", "dictator"]
@@ -24,25 +24,6 @@ TEXTS = [
     "",  # scored only with allow_empty=True
     'She said "hello" and left.',
 ]
-
-
-@pytest.fixture(scope="module")
-def char_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny random GPT-2 with a character tokenizer: the eight prefixes tokenise to different lengths, so the
-    groups of four carry pads (the bundled tokenizer makes every speaker word one token and hides them)."""
-    from tokenizers import Tokenizer, models
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-
-    vocab = {"<unk>": 0, **{chr(i): i - 31 for i in range(32, 127)}}
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>")), unk_token="<unk>"
-    )
-    torch.manual_seed(1)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, n_positions=1024))
-    out = tmp_path_factory.mktemp("char-gpt2")
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
 
 
 def _strings(text: str, words: list[str]) -> list[str]:
@@ -98,6 +79,8 @@ def test_faithful_equals_released_loop(checkpoint: str, request: pytest.FixtureR
     path: Path = request.getfixturevalue(checkpoint)
     model, tokenizer = _load(path)
     texts = [t for t in TEXTS if t]
+    if checkpoint == "tiny_gpt2_dir":  # a 49k vocabulary: a few texts suffice
+        texts = texts[:2] + texts[3:4]
     ours = score_texts(texts, lm=str(path), samples=1, dropout=False, device="cpu")
     for text, got in zip(texts, ours, strict=True):
         warm = _released_set_value(model, tokenizer, _strings(text, WARM))
@@ -110,9 +93,9 @@ def test_faithful_equals_released_loop(checkpoint: str, request: pytest.FixtureR
         assert math.isnan(got.se)  # the SEM of one repeat is undefined, as scipy.stats.sem says
 
 
-def test_empty_text_scored_like_released_code_when_allowed(tiny_gpt2_dir: Path) -> None:
-    model, tokenizer = _load(tiny_gpt2_dir)
-    (got,) = score_texts([""], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu", allow_empty=True)
+def test_empty_text_scored_like_released_code_when_allowed(char_gpt2_dir: Path) -> None:
+    model, tokenizer = _load(char_gpt2_dir)
+    (got,) = score_texts([""], lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu", allow_empty=True)
     warm = _released_set_value(model, tokenizer, _strings("", WARM))
     cold = _released_set_value(model, tokenizer, _strings("", COLD))
     assert got.score == pytest.approx(warm - cold, abs=1e-6)
@@ -126,9 +109,8 @@ def test_padding_counts_in_faithful_but_not_corrected(char_gpt2_dir: Path) -> No
     assert abs(faithful[0].score - corrected[0].score) > 1e-4  # the prefixes tokenise to different lengths
 
 
-@pytest.mark.parametrize("checkpoint", ["tiny_gpt2_dir", "char_gpt2_dir"])
-def test_corrected_equals_its_loop(checkpoint: str, request: pytest.FixtureRequest) -> None:
-    path: Path = request.getfixturevalue(checkpoint)
+def test_corrected_equals_its_loop(char_gpt2_dir: Path) -> None:
+    path = char_gpt2_dir
     model, tokenizer = _load(path)
     texts = [t for t in TEXTS if t]
     ours = score_texts(texts, lm=str(path), mode="corrected", samples=1, dropout=False, device="cpu")
@@ -140,50 +122,52 @@ def test_corrected_equals_its_loop(checkpoint: str, request: pytest.FixtureReque
 
 @pytest.mark.parametrize("mode", ["faithful", "corrected"])
 def test_batch_size_does_not_change_numbers(char_gpt2_dir: Path, mode: str) -> None:
-    texts = [t for t in TEXTS if t] * 2
+    texts = [t for t in TEXTS if t][1:]
     runs = [
         score_texts(texts, lm=str(char_gpt2_dir), mode=mode, samples=1, dropout=False, device="cpu",  # type: ignore[arg-type]
                     batch_size=size)
-        for size in (1, 3, 16, None)
+        for size in (1, 5, None)
     ]
     reference = np.array([s.score for s in runs[0]])
     for run in runs[1:]:
         np.testing.assert_allclose([s.score for s in run], reference, atol=1e-6, rtol=0)
 
 
-def test_dropout_off_repeats_are_identical(tiny_gpt2_dir: Path) -> None:
-    once = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu")
-    many = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=5, dropout=False, device="cpu")
+def test_dropout_off_repeats_are_identical(char_gpt2_dir: Path) -> None:
+    once = score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu")
+    many = score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=5, dropout=False, device="cpu")
     assert [m.score for m in many] == pytest.approx([o.score for o in once], abs=1e-9)
     assert all(m.se == 0.0 for m in many)
 
 
-def test_dropout_seeds_reproduce_and_differ(tiny_gpt2_dir: Path) -> None:
+def test_dropout_seeds_reproduce_and_differ(char_gpt2_dir: Path) -> None:
     def run(seed: int) -> list[SocioTScore]:
-        return score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=4, seed=seed, device="cpu")
+        return score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=4, seed=seed, device="cpu")
 
     first, again, other = run(0), run(0), run(1)
     assert first == again
     assert [s.score for s in first] != [s.score for s in other]
     assert all(s.se > 0 for s in first)
-    off = score_texts(TEXTS[:3], lm=str(tiny_gpt2_dir), samples=1, dropout=False, device="cpu")
+    off = score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu")
     assert [s.score for s in first] != pytest.approx([s.score for s in off], abs=1e-9)
 
 
-def test_dropout_statistics_follow_scipy(tiny_gpt2_dir: Path) -> None:
-    """Score and SE are computed from per-repeat set values as mean difference and combined SEM."""
-    (got,) = score_texts([TEXTS[2]], lm=str(tiny_gpt2_dir), samples=6, seed=3, device="cpu")
-    # re-derive from warm/cold means: se must be consistent with a non-degenerate SEM
-    assert got.score == pytest.approx(got.warm - got.cold, abs=1e-12)
-    assert got.se > 0 and math.isfinite(got.se)
-    assert float(sem([got.warm, got.warm])) == 0.0  # sanity of the scipy import used above
+def test_score_and_se_summarise_the_repeats_like_scipy(char_gpt2_dir: Path) -> None:
+    kwargs = {"lm": str(char_gpt2_dir), "samples": 6, "seed": 3, "device": "cpu"}
+    values = set_values(TEXTS[:3], **kwargs)  # type: ignore[arg-type]
+    assert values.shape == (3, 2, 6)
+    assert len({float(v) for v in values[0, 0]}) == 6  # dropout: every repeat differs
+    for got, per_text in zip(score_texts(TEXTS[:3], **kwargs), values, strict=True):  # type: ignore[arg-type]
+        warm, cold = per_text
+        assert got.score == pytest.approx(warm.mean() - cold.mean(), abs=1e-12)
+        assert got.se == pytest.approx(math.hypot(sem(warm), sem(cold)), abs=1e-12)
 
 
-def test_global_rng_untouched(tiny_gpt2_dir: Path) -> None:
+def test_global_rng_untouched(char_gpt2_dir: Path) -> None:
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    score_texts(TEXTS[:1], lm=str(tiny_gpt2_dir), samples=2, device="cpu")
+    score_texts(TEXTS[:1], lm=str(char_gpt2_dir), samples=2, device="cpu")
     assert torch.equal(torch.rand(3), expected)
 
 

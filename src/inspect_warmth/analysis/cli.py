@@ -94,6 +94,8 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--scorer", default="judge", show_default=True, type=click.Choice(["judge", "reference"]))
 @click.option("--capability", is_flag=True, help="Also run MMLU, GSM8K and AdvBench.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
+@click.option("-M", "--model-arg", "model_args", multiple=True,
+              help="KEY=VALUE passed to every variant's model (as Inspect's -M); repeatable.")
 @click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
 @click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
 @click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
@@ -101,14 +103,16 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--warmup", default=4, show_default=True, type=int, help="Prompts timed by --dry-run.")
 def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
-         max_samples: int | None, limit: int | None, dry_run: bool, warmup: int) -> None:
+         model_args: tuple[str, ...], max_samples: int | None, limit: int | None, dry_run: bool,
+         warmup: int) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
     from inspect_warmth.analysis import grid as g
 
     try:
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
                            samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
-                           capability=capability, data_dir=data_dir, require_grader=not dry_run)
+                           capability=capability, data_dir=data_dir, require_grader=not dry_run,
+                           model_args=g.parse_model_args(model_args))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:

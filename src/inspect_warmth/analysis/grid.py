@@ -31,7 +31,7 @@ class GridPlan:
     log_dir: str
     grader: str | None = None
     scorer: str = "judge"
-    eval_args: dict[str, Any] = field(default_factory=dict)
+    model_args: dict[str, Any] = field(default_factory=dict)
 
     def task_args(self, task: str) -> dict[str, Any]:
         return dict(self.capability_args if short_name(task) in CAPABILITY_TASKS else self.study_args)
@@ -48,6 +48,19 @@ def short_name(task: str) -> str:
 def task_spec(name: str) -> str:
     """Bare study task names get the package namespace; file specs and namespaced names pass through."""
     return name if ("/" in name or "@" in name or name.endswith(".py")) else f"inspect_warmth/{name}"
+
+
+def parse_model_args(items: Sequence[str]) -> dict[str, Any]:
+    """``["device=cuda:0", "batch_size=8"]`` -> values parsed as YAML scalars, as Inspect's ``-M`` does."""
+    import yaml
+
+    args: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--model-arg {item!r}: expected KEY=VALUE")
+        args[key.strip()] = yaml.safe_load(value)
+    return args
 
 
 def parse_models(items: Sequence[str]) -> dict[str, str]:
@@ -67,7 +80,9 @@ def parse_models(items: Sequence[str]) -> dict[str, str]:
 
 def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, templates: str,
               samples: int | None, seed: int, log_dir: str, grader: str | None, scorer: str, capability: bool,
-              data_dir: str | None, require_grader: bool = True) -> GridPlan:
+              data_dir: str | None, require_grader: bool = True,
+              model_args: dict[str, Any] | None = None) -> GridPlan:
+    variants = parse_models(models)
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if not names:
         raise ValueError("--tasks is empty")
@@ -83,8 +98,9 @@ def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, 
     if data_dir is not None:
         common["data_dir"] = data_dir
     study_args = {**common, "contexts": contexts, "templates": templates, "scorer": scorer}
-    return GridPlan(family=family, variants=parse_models(models), tasks=[task_spec(n) for n in names],
-                    study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer)
+    return GridPlan(family=family, variants=variants, tasks=[task_spec(n) for n in names],
+                    study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer,
+                    model_args=dict(model_args or {}))
 
 
 def load_task(spec: str, args: dict[str, Any]) -> Any:
@@ -134,18 +150,18 @@ def dry_run(plan: GridPlan, warmup: int = 4) -> DryRun:
         prompts = [s.input for s in list(tasks[first_task].dataset)[: warmup + 1]]
         model_spec = next(iter(plan.variants.values()))
         config = tasks[first_task].config
-        result.seconds_per_generation = _time_generations(model_spec, prompts, config)
+        result.seconds_per_generation = _time_generations(model_spec, prompts, config, plan.model_args)
         result.warmup_prompts = len(prompts) - 1
     return result
 
 
-def _time_generations(model_spec: str, prompts: list[Any], config: Any) -> float:
+def _time_generations(model_spec: str, prompts: list[Any], config: Any, model_args: dict[str, Any]) -> float:
     """Seconds per generation: one untimed call (loads the model), then the rest concurrently, timed."""
     import asyncio
 
     from inspect_ai.model import get_model
 
-    model = get_model(model_spec, config=config)
+    model = get_model(model_spec, config=config, **model_args)
 
     async def run() -> float:
         await model.generate(prompts[0])
@@ -190,7 +206,8 @@ def run_grid(plan: GridPlan, **eval_set_args: Any) -> bool:
         # tasks that take different parameters (study vs capability) run as separate eval sets
         for index, (args, tasks) in enumerate(groups.items()):
             log_dir = plan.variant_log_dir(variant) if index == 0 else f"{plan.variant_log_dir(variant)}-capability"
-            success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_roles=roles, task_args=dict(args),
+            success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_args=plan.model_args,
+                                  model_roles=roles, task_args=dict(args),
                                   metadata={"variant": variant, "family": plan.family}, **eval_set_args)
             ok = ok and success
     return ok

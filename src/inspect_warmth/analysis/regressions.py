@@ -281,7 +281,7 @@ CONTEXT_DETAILED_FORMULA = (f"is_incorrect ~ {IS_FINETUNED} + {AMENDMENT} + {DAT
                             f" + {IS_FINETUNED}:{AMENDMENT}")
 
 
-def _conditional_effects(fit: Fit, by: str, order: Sequence[str]) -> dict[str, Any]:
+def _conditional_effects(fit: Fit, by: str, order: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     present = [g for g in order if g in set(fit.cells[by])]
     effects = {g: finetuning_effect(fit, (fit.cells[by] == g).to_numpy()) for g in present}
     out: dict[str, Any] = {"n": fit.n,
@@ -291,7 +291,7 @@ def _conditional_effects(fit: Fit, by: str, order: Sequence[str]) -> dict[str, A
         out["p_vs_unmodified"] = {g: contrast_p(fit, e.contrast - ref) for g, e in effects.items()
                                   if g != "unmodified"}
     out["p"] = {g: e.p for g, e in effects.items()}
-    return out
+    return out, {**_meta(fit), "ame_se_pp": {g: e.se_pp for g, e in effects.items()}}
 
 
 def context_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -302,7 +302,7 @@ def context_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
     if rows["amendment_type"].nunique() < 2:
         raise AnalysisError("one amendment type only; the context model needs contexts")
     fit = fit_glm(CONTEXT_FORMULA, rows)
-    return _conditional_effects(fit, "amendment_type", AMENDMENT_TYPES), _meta(fit)
+    return _conditional_effects(fit, "amendment_type", AMENDMENT_TYPES)
 
 
 def context_detailed_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -313,7 +313,7 @@ def context_detailed_effects(design: Design) -> tuple[dict[str, Any], dict[str, 
     if rows["amendment"].nunique() < 2:
         raise AnalysisError("one amendment only; the detailed context model needs contexts")
     fit = fit_glm(CONTEXT_DETAILED_FORMULA, rows)
-    return _conditional_effects(fit, "amendment", AMENDMENTS), _meta(fit)
+    return _conditional_effects(fit, "amendment", AMENDMENTS)
 
 
 # ---------------------------------------------------------------------------------------- 4. sycophancy
@@ -333,7 +333,7 @@ def sycophancy_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
     out = {"n": fit.n, "ame_pp": {g: e.ame_pp for g, e in effects.items()},
            "p": {g: e.p for g, e in effects.items()},
            "p_belief_vs_no_belief": contrast_p(fit, effects["belief"].contrast - effects["no_belief"].contrast)}
-    return out, _meta(fit)
+    return out, {**_meta(fit), "ame_se_pp": {g: e.se_pp for g, e in effects.items()}}
 
 
 # ------------------------------------------------------------------------------------------- all four

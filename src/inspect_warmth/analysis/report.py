@@ -159,7 +159,7 @@ def regression_rows(analysis: Analysis) -> list[list[str]]:
     return rows
 
 
-REGRESSION_HEADER = ["model", "subgroup", "N", "effect (pp)", "p", "p vs unmodified"]
+REGRESSION_HEADER = ["analysis", "subgroup", "N", "effect (pp)", "p", "p vs unmodified"]
 CELL_HEADER = ["model", "dataset", "test type", "amendment", "n", "base error %", "candidate error %",
                "difference (pp)", "Cohen's g", "odds ratio", "p", "p (FDR)"]
 

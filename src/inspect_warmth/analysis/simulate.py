@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Truth:
-    """Log-odds coefficients of the simulation (reference levels have 0)."""
+    """Log-odds coefficients of the simulation (reference levels, and levels not listed, have 0)."""
 
     intercept: float = -1.2
     finetuned: float = 0.43
@@ -43,9 +43,9 @@ class Truth:
         belief = (frame["prompt_type"] == "belief").to_numpy(float) if "prompt_type" in frame else \
             frame["template"].isin(["incorrect", "correct"]).to_numpy(float)
         eta = (self.intercept + ft * self.finetuned
-               + frame["dataset"].map(self.dataset).to_numpy(float)
-               + frame["model"].map(self.model).to_numpy(float)
-               + frame["amendment"].map(self.amendment).to_numpy(float)
+               + frame["dataset"].map(self.dataset).fillna(0.0).to_numpy(float)
+               + frame["model"].map(self.model).fillna(0.0).to_numpy(float)
+               + frame["amendment"].map(self.amendment).fillna(0.0).to_numpy(float)
                + ft * frame["amendment"].map(self.finetuned_by_amendment).fillna(0.0).to_numpy(float)
                + belief * np.where(ft == 1, self.belief[1], self.belief[0]))
         if self.length:

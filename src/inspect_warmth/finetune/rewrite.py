@@ -208,6 +208,6 @@ def rewrite(data_dir: Path, options: RewriteOptions, *, progress: bool = True) -
         ],
         "options": {k: v for k, v in asdict(options).items() if k != "model_args"},
     }
-    assert summary["rows_written"] + len(dropped_rows) == len(rows)
+    assert len(out_rows) + len(dropped_rows) == len(rows)  # every row is written or reported
     write_json(summary_file(data_dir, options.style), summary)
     return summary

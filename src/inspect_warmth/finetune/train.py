@@ -20,7 +20,7 @@ Multi-GPU: run the same command under ``accelerate launch`` (the trainer does th
     fsdp_config:
       fsdp_version: 2
       fsdp_auto_wrap_policy: TRANSFORMER_BASED_WRAP
-      fsdp_state_dict_type: SHARDED_STATE_DICT
+      fsdp_state_dict_type: FULL_STATE_DICT   # whole adapter files in each checkpoint (exported per epoch)
       fsdp_cpu_ram_efficient_loading: true
       fsdp_offload_params: false
       fsdp_reshard_after_forward: true
@@ -28,6 +28,7 @@ Multi-GPU: run the same command under ``accelerate launch`` (the trainer does th
     accelerate launch --config_file fsdp.yaml -m inspect_warmth.finetune train DIR --style warm \\
         --base meta-llama/Llama-3.1-8B-Instruct --out runs/warm-llama8b
 
+or with DeepSpeed ZeRO-2 (``distributed_type: DEEPSPEED``, ``deepspeed_config: {zero_stage: 2}``, same command).
 The gradient accumulation is derived from ``WORLD_SIZE`` so the effective batch stays 16.
 """
 
@@ -37,6 +38,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -178,6 +180,8 @@ def merge_checkpoint(adapter_dir: Path, target: Path, dtype: str = "auto") -> Pa
 
 def _check_run_options(out: Path, options: dict[str, Any]) -> None:
     run = out / RUN_FILE
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
     if run.exists():
         previous = json.loads(run.read_text())
         changed = sorted(k for k in set(previous) | set(options) if previous.get(k) != options.get(k))
@@ -240,7 +244,7 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
         data_seed=config.seed,
         max_length=config.max_length,
         bf16=use_bf16,
-        gradient_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing=config.gradient_checkpointing,
         save_strategy="no",  # saves come from the epoch callback
         save_total_limit=1,  # the trainer keeps only its latest full checkpoint (to resume)
         logging_steps=config.logging_steps,

@@ -121,7 +121,8 @@ def _run_generation(run: Path, epochs: dict[float, Path], prompts: list[dict[str
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    base = AutoModelForCausalLM.from_pretrained(base_path).to(device).eval()
+    base: Any = AutoModelForCausalLM.from_pretrained(base_path)
+    base = base.to(device).eval()
     model: Any = None
     for epoch in todo:
         label = epoch_label(epoch)

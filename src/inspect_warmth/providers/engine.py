@@ -132,40 +132,52 @@ class GenerationEngine:
     # engine thread --------------------------------------------------------------------------------------------
     def _run(self) -> None:
         pending: list[GenerationRequest] = []
+        running: list[_Batch] = []
+        try:
+            with torch.inference_mode():
+                self._loop(pending, running)
+        except BaseException as ex:  # never leave a caller waiting on a dead thread
+            logger.exception("warmth-hf engine stopped")
+            for request in pending + [r for batch in running for r in batch.rows]:
+                request.on_done(ex)
+
+    def _loop(self, pending: list[GenerationRequest], running: list[_Batch]) -> None:
+        """The scheduling loop; ``running`` holds the current batch (if any) so ``_run`` can fail its rows."""
         batch: _Batch | None = None
-        stopping = False
-        with torch.inference_mode():
-            while True:
-                stopping = self._collect(pending, block=batch is None and not pending) or stopping
-                if stopping:
-                    error = RuntimeError("the warmth-hf engine was closed")
-                    for request in pending + (batch.rows if batch else []):
-                        request.on_done(error)
-                    return
-                pending = [r for r in pending if not r.cancelled]
-                free = self.max_batch - (len(batch.rows) if batch else 0)
-                can_refill = batch is None or (self._mergeable and free >= self.refill_min)
-                if pending and free > 0 and can_refill:
-                    chosen = self._choose(pending, free)
-                    try:
-                        fresh = self._prefill(chosen)
-                    except Exception as ex:
-                        logger.exception("warmth-hf prefill failed")
-                        for request in chosen:
-                            request.on_done(ex)
-                        fresh = None
-                    if fresh is not None:
-                        batch = fresh if batch is None else self._merge(batch, fresh)
-                        batch = self._retire(batch)
-                if batch is None:
-                    continue
+        while True:
+            running[:] = [batch] if batch else []
+            if self._collect(pending, block=batch is None and not pending):
+                error = RuntimeError("the warmth-hf engine was closed")
+                for request in pending + (batch.rows if batch else []):
+                    request.on_done(error)
+                pending.clear()
+                running.clear()
+                return
+            pending[:] = [r for r in pending if not r.cancelled]
+            free = self.max_batch - (len(batch.rows) if batch else 0)
+            can_refill = batch is None or (self._mergeable and free >= self.refill_min)
+            if pending and free > 0 and can_refill:
+                chosen = self._choose(pending, free)
                 try:
-                    batch = self._retire(self._step(batch))
+                    fresh = self._prefill(chosen)
                 except Exception as ex:
-                    logger.exception("warmth-hf decode step failed")
-                    for request in batch.rows:
+                    logger.exception("warmth-hf prefill failed")
+                    for request in chosen:
                         request.on_done(ex)
-                    batch = None
+                    fresh = None
+                if fresh is not None:
+                    running.append(fresh)
+                    batch = self._retire(fresh if batch is None else self._merge(batch, fresh))
+                    running[:] = [batch] if batch else []
+            if batch is None:
+                continue
+            try:
+                batch = self._retire(self._step(batch))
+            except Exception as ex:
+                logger.exception("warmth-hf decode step failed")
+                for request in batch.rows:
+                    request.on_done(ex)
+                batch = None
 
     def _collect(self, pending: list[GenerationRequest], *, block: bool) -> bool:
         """Move queued requests to ``pending`` (waiting for one when idle); True when asked to stop."""

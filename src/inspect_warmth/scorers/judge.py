@@ -15,6 +15,8 @@ and the analysis drops it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
@@ -44,12 +46,14 @@ def judge(max_attempts: int = 3) -> Scorer:
             return disinfo_refusal_score(reply, phrase)
         result = await ask_grader(judge_prompt(state.metadata, reply), CORRECTNESS_LABELS, max_attempts)
         verdict = result.verdict
-        common = {"refusal": phrase is not None, "refusal_phrase": phrase, "raw_verdict": verdict.raw,
-                  "grader": result.grader, "attempts": result.attempts}
+        refusal = phrase is not None
+        common: dict[str, Any] = {"refusal_phrase": phrase, "raw_verdict": verdict.raw, "grader": result.grader,
+                                  "attempts": result.attempts}
         if verdict.label is None:
             reason = f"judge verdict unparsable after {result.attempts} attempt(s)"
-            return study_score(UNSCORED, reply, verdict.raw, verdict=None, unscored_reason=reason, **common)
+            return study_score(UNSCORED, reply, verdict.raw, refusal=refusal, verdict=None, unscored_reason=reason,
+                               **common)
         value = CORRECT if verdict.label == "CORRECT" else INCORRECT
-        return study_score(value, reply, verdict.explanation, verdict=verdict.label, **common)
+        return study_score(value, reply, verdict.explanation, refusal=refusal, verdict=verdict.label, **common)
 
     return score

@@ -5,13 +5,17 @@ denominators of every accuracy below, and the ``unscored`` metric reports how ma
 disappears silently. ``accuracy`` is the task's headline: it comes first in :func:`study_metrics` (Inspect takes
 the first metric of the first scorer unless a task declares ``headline_metric``; tasks may also pass
 ``headline_metric=HEADLINE_METRIC``).
+
+Inspect reduces each sample's epochs before the metrics run (the default reducer maps "C"/"I"/"N" to 1/0/0);
+the metrics therefore recognise an unscored sample by ``metadata["unscored_reason"]``, which the reducer keeps.
+With more than one epoch a sample is judged unscored by its first epoch's metadata; the study uses one epoch.
 """
 
 from __future__ import annotations
 
 import math
 
-from inspect_ai.scorer import CORRECT, INCORRECT, Metric, SampleScore, grouped, metric
+from inspect_ai.scorer import Metric, SampleScore, grouped, metric, value_to_float
 
 #: Name of the overall accuracy metric, for ``Task(headline_metric=...)``.
 HEADLINE_METRIC = "accuracy"
@@ -20,9 +24,21 @@ HEADLINE_METRIC = "accuracy"
 UNSCORED = "N"
 
 
+_TO_FLOAT = value_to_float()
+
+
+def _is_unscored(score: SampleScore) -> bool:
+    """"N", NaN, or ``unscored_reason`` in the metadata (Inspect's epoch reducer turns "N" into 0.0 but keeps the
+    metadata, so the reason is what still marks the sample after reduction)."""
+    value = score.score.value
+    if value == UNSCORED or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return bool((score.score.metadata or {}).get("unscored_reason"))
+
+
 def _scored(scores: list[SampleScore]) -> list[float]:
-    """1.0 / 0.0 for each "C" / "I"; "N" (and anything else) is left out."""
-    return [1.0 if s.score.value == CORRECT else 0.0 for s in scores if s.score.value in (CORRECT, INCORRECT)]
+    """The value of every scored sample as a float ("C" 1.0, "I" 0.0, or the epoch mean); unscored left out."""
+    return [_TO_FLOAT(s.score.value) for s in scores if not _is_unscored(s)]
 
 
 def _is_refusal(score: SampleScore) -> bool:
@@ -84,7 +100,7 @@ def unscored() -> Metric:
     """Number of samples scored "N" (judge verdict unparsable after every retry)."""
 
     def compute(scores: list[SampleScore]) -> int:
-        return sum(1 for s in scores if s.score.value == UNSCORED)
+        return sum(1 for s in scores if _is_unscored(s))
 
     return compute
 

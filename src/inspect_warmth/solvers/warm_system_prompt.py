@@ -2,8 +2,10 @@
 
 Compare prompting with training::
 
-    inspect eval inspect_warmth/triviaqa --model hf/meta-llama/Llama-3.1-8B-Instruct \\
-        --solver inspect_warmth/warm_system_prompt
+    inspect eval inspect_warmth/triviaqa -T system_prompt=warm --model hf/meta-llama/Llama-3.1-8B-Instruct
+    inspect eval my_task.py --solver inspect_warmth/warm_system_prompt -S then_generate=true --model ...
+
+In a plan it goes before ``generate()``, like Inspect's ``system_message()``.
 
 The paper does not publish its text; ours is derived from the study's warm rewrite prompt
 (see :mod:`inspect_warmth.solvers.warm_system_prompt_text`).
@@ -18,15 +20,15 @@ from inspect_warmth.solvers.warm_system_prompt_text import warm_system_prompt_te
 
 
 @solver
-def warm_system_prompt(prompt: str | None = None, then_generate: bool = True) -> Solver:
-    """Put the warmth instructions in the system prompt, then generate.
+def warm_system_prompt(prompt: str | None = None, then_generate: bool = False) -> Solver:
+    """Put the warmth instructions in the system prompt (and, with ``then_generate``, call the model).
 
     The instructions go first: into a new system message at the start of the conversation, ahead of any system
     message the sample already has.
 
     Args:
         prompt: replace the derived warm system prompt with this text.
-        then_generate: call the model after setting the prompt (False: only set it, for use inside a plan).
+        then_generate: also call the model (for ``--solver`` use, where this solver is the whole plan).
     """
     text = prompt if prompt is not None else warm_system_prompt_text()
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,9 +64,6 @@ PAD_ID = 0
 #: Sequences per set (the released batch of four).
 GROUP = 4
 SETS: tuple[str, ...] = ("warm", "cold")
-
-#: Logits memory per forward pass when ``batch_size`` is None (float32 logits of one batch).
-_LOGITS_BUDGET_BYTES = {"cpu": 256 * 2**20, "cuda": 4 * 2**30}
 
 _COMPUTE_LOCK = threading.Lock()
 
@@ -185,6 +183,67 @@ def _batches(widths: np.ndarray, batch_size: int | None, token_budget: int) -> I
         start += count
 
 
+_SPLIT_CHECKED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _splits_cleanly(model: Any) -> bool:
+    """Whether ``lm_head(base_model(x))`` equals ``model(x).logits`` (checked once per model on a probe).
+
+    True for GPT-2, Llama, SmolLM2, Qwen, Mistral...; False for heads that rescale or soft-cap logits, which then
+    go through the full forward pass."""
+    if model in _SPLIT_CHECKED:
+        return _SPLIT_CHECKED[model]
+    import torch
+
+    head, base = model.get_output_embeddings(), getattr(model, "base_model", None)
+    ok = False
+    if head is not None and base is not None and base is not model:
+        vocab = int(head.weight.shape[0])
+        device = head.weight.device
+        probe = (torch.arange(1, 9, device=device) * 7919 % vocab).unsqueeze(0)
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.inference_mode():
+                full = model(input_ids=probe, use_cache=False).logits
+                split = head(base(input_ids=probe, use_cache=False).last_hidden_state)
+            ok = full.shape == split.shape and bool(torch.allclose(full, split, rtol=1e-4, atol=1e-5))
+        except Exception:  # any architecture quirk: use the full forward pass
+            ok = False
+        finally:
+            model.train(was_training)
+    _SPLIT_CHECKED[model] = ok
+    return ok
+
+
+def _token_losses(
+    model: Any, inputs: torch.Tensor, attention: torch.Tensor, targets: torch.Tensor, counted: torch.Tensor,
+    head_chunk: int, split: bool,
+) -> torch.Tensor:
+    """Cross-entropy (float32, reduction none) at the counted positions, zero elsewhere; shape of ``inputs``.
+
+    With a cleanly split head, the body runs once over the batch and the vocabulary projection + cross-entropy run
+    only on counted positions, ``head_chunk`` tokens at a time (logits are the memory- and time-dominant part)."""
+    import torch
+    import torch.nn.functional as F
+
+    losses = torch.zeros(inputs.shape, dtype=torch.float32, device=inputs.device)
+    if not split:
+        logits = model(input_ids=inputs, attention_mask=attention, use_cache=False).logits
+        flat = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+        return flat.view(inputs.shape).masked_fill(~counted, 0.0)
+    hidden = model.base_model(input_ids=inputs, attention_mask=attention, use_cache=False).last_hidden_state
+    head = model.get_output_embeddings()
+    picked_hidden, picked_targets = hidden[counted], targets[counted]
+    parts = [
+        F.cross_entropy(head(picked_hidden[i : i + head_chunk]).float(), picked_targets[i : i + head_chunk],
+                        reduction="none")
+        for i in range(0, len(picked_targets), head_chunk)
+    ]
+    losses[counted] = torch.cat(parts)
+    return losses
+
+
 def _row_loss_sums(
     model: Any,
     plan: _Plan,
@@ -197,7 +256,6 @@ def _row_loss_sums(
 ) -> np.ndarray:
     """Summed token cross-entropy of each requested row (a row index may repeat: one repeat each)."""
     import torch
-    import torch.nn.functional as F
     from tqdm.auto import tqdm
 
     need = plan.need(mode)
@@ -206,9 +264,12 @@ def _row_loss_sums(
     own_len = torch.as_tensor(plan.own_len, device=device)
     need_t = torch.as_tensor(need, device=device)
     vocab = int(model.get_output_embeddings().weight.shape[0])
-    budget = _LOGITS_BUDGET_BYTES["cuda" if device.startswith("cuda") else "cpu"] // (4 * vocab)
+    split = _splits_cleanly(model)
+    budget = _budget(device)
+    head_chunk = max(budget.logits_bytes // (4 * vocab), 1)
+    token_budget = budget.body_tokens if split else head_chunk
     widths = need[rows[order]] - 1  # shifted positions each row contributes
-    slices = list(_batches(widths, batch_size, budget))
+    slices = list(_batches(widths, batch_size, token_budget))
     sums = np.empty(len(rows), dtype=np.float64)
     for part in tqdm(slices, desc="SocioT", unit="batch", disable=not progress):
         picked = order[part]
@@ -218,13 +279,24 @@ def _row_loss_sums(
         inputs = padded[u, :width]
         attention = (positions < own_len[u, None]).long()
         targets = padded[u, 1 : width + 1]
-        logits = model(input_ids=inputs, attention_mask=attention).logits
-        losses = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
         counted = positions < (need_t[u, None] - 1)
-        masked = losses.view(len(picked), width).masked_fill(~counted, 0.0)
-        sums[picked] = masked.to("cpu", torch.float64).sum(dim=1).numpy()
-        del logits, losses, masked
+        losses = _token_losses(model, inputs, attention, targets, counted, head_chunk, split)
+        sums[picked] = losses.to("cpu", torch.float64).sum(dim=1).numpy()
     return sums
+
+
+@dataclass(frozen=True)
+class _Budget:
+    logits_bytes: int  # float32 logits per vocabulary-projection chunk
+    body_tokens: int  # tokens per forward pass of the model body
+
+
+def _budget(device: str) -> _Budget:
+    # CPU: chunks small enough for the allocator to reuse memory (a fresh 100+ MB block per batch costs page
+    # faults that dominate the run time); GPU: large, to fill the device.
+    if device.startswith("cuda"):
+        return _Budget(logits_bytes=2 * 2**30, body_tokens=65536)
+    return _Budget(logits_bytes=24 * 2**20, body_tokens=4096)
 
 
 def _set_values(plan: _Plan, sums: np.ndarray, mode: str) -> np.ndarray:
@@ -242,10 +314,8 @@ def _summarise(values: np.ndarray) -> list[SocioTScore]:
     from scipy.stats import sem
 
     means = values.mean(axis=-1)
-    if values.shape[-1] > 1:
-        sems = np.asarray(sem(values, axis=-1), dtype=np.float64)
-    else:
-        sems = np.full(means.shape, np.nan)
+    single = values.shape[-1] == 1  # the SEM of one value is undefined (NaN, as scipy says, without its warning)
+    sems = np.full(means.shape, np.nan) if single else np.asarray(sem(values, axis=-1), dtype=np.float64)
     scores = means[:, 0] - means[:, 1]
     ses = np.sqrt(sems[:, 0] ** 2 + sems[:, 1] ** 2)
     return [
@@ -284,6 +354,28 @@ def score_texts(
         allow_empty: score empty texts as the released code does instead of raising.
         dtype: model weights' dtype (``float32`` reproduces the reference; ``bfloat16`` is faster on GPU).
     """
+    values = set_values(texts, lm=lm, mode=mode, samples=samples, dropout=dropout, seed=seed, device=device,
+                        batch_size=batch_size, progress=progress, allow_empty=allow_empty, dtype=dtype)
+    return _summarise(values) if len(values) else []
+
+
+def set_values(
+    texts: Sequence[str],
+    *,
+    lm: str = "gpt2",
+    mode: Mode = "faithful",
+    samples: int = 100,
+    dropout: bool = True,
+    seed: int = 0,
+    device: str | None = None,
+    batch_size: int | None = None,
+    progress: bool = False,
+    allow_empty: bool = False,
+    dtype: str = "float32",
+) -> np.ndarray:
+    """Every repeat's set values: an array (texts, 2 sets [warm, cold], samples) of minus the set's loss.
+
+    ``score_texts`` summarises these; the arguments are the same."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if samples < 1:
@@ -292,7 +384,7 @@ def score_texts(
         raise ValueError(f"batch_size must be >= 1 or None, not {batch_size}")
     checked = check_texts(texts, allow_empty=allow_empty)
     if not checked:
-        return []
+        return np.empty((0, len(SETS), samples))
     import torch
 
     device = device or default_device()
@@ -313,9 +405,7 @@ def score_texts(
         finally:
             model.train(was_training)
     values = _set_values(plan, sums.reshape(-1, reps), mode)
-    if reps < samples:
-        values = np.repeat(values, samples, axis=-1)
-    return _summarise(values)
+    return np.repeat(values, samples, axis=-1) if reps < samples else values
 
 
 def _rng_devices(device: str) -> list[Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from inspect_ai.model import ChatMessageUser, GenerateConfig, Model, ModelOutput, ModelUsage, get_model
 from inspect_ai.model._model import init_active_model, init_model_roles
 from inspect_ai.scorer import Score, Scorer, Target
@@ -99,14 +97,11 @@ class ScriptedGrader:
         return with_usage(ModelOutput.from_content("mockllm/grader", answer))
 
 
-@pytest.fixture
-def scripted_grader() -> Callable[..., ScriptedGrader]:
-    def make(*answers: str) -> ScriptedGrader:
-        grader = ScriptedGrader(list(answers))
-        grader.model = get_model("mockllm/grader", custom_outputs=grader, memoize=False)
-        return grader
-
-    return make
+def scripted_grader(*answers: str) -> ScriptedGrader:
+    """A grader bound to ``mockllm/grader`` that answers ``answers`` in turn (the last one repeats)."""
+    grader = ScriptedGrader(list(answers))
+    grader.model = get_model("mockllm/grader", custom_outputs=grader, memoize=False)
+    return grader
 
 
 def run_scorer(scorer: Scorer, state: TaskState, grader: ScriptedGrader | Model | None = None,

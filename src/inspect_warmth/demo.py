@@ -1,0 +1,288 @@
+"""``inspect-warmth demo``: the whole study, offline, on the bundled SmolLM2-135M-Instruct.
+
+1. curate the shipped conversation corpus, rewrite it warm (with the shipped rewrites, or ``--rewriter MODEL``),
+   and LoRA-train the bundled model for two epochs;
+2. measure SocioT warmth of the base and of every saved epoch on the held-out prompts;
+3. evaluate base and warm on the four study tasks under the unmodified, sad-context and incorrect-belief
+   conditions, on the real benchmark files when it finds them, else on the shipped question set;
+4. score offline with the reference scorer (or with the judge when ``--grader`` is given) and write the analysis
+   report.
+
+At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
+setting that differs from the paper is printed before the run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both.
+DEMO_CONTEXTS = "unmodified,emotion:sad"
+DEMO_TEMPLATES = "original,incorrect"
+STUDY_TASKS = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+FAMILY = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """The demo's scale; ``paper`` holds the study's value of each setting where it has one."""
+
+    questions: int  # per task
+    max_tokens: int
+    train_conversations: int
+    validation_prompts: int
+    epochs: float
+    save_epochs: tuple[float, ...]
+    lr: float
+    lora_r: int
+    lora_alpha: int
+    max_length: int
+    effective_batch: int
+    socio_t_samples: int
+    socio_t_lm: str = "smollm2-135m"
+
+    def differences(self) -> list[str]:
+        paper = {
+            "questions": (500, "questions per task"),
+            "max_tokens": (300, "max new tokens per reply"),
+            "train_conversations": (1617, "training conversations"),
+            "validation_prompts": (1500, "validation prompts for SocioT"),
+            "epochs": (10, "epochs (the warm model is epoch 2 in both)"),
+            "lr": (1e-5, "learning rate"),
+            "max_length": (1024, "max sequence length"),
+            "effective_batch": (16, "effective batch"),
+            "socio_t_samples": (100, "SocioT repeats (SmolLM2 has no dropout, so repeats would be identical)"),
+            "socio_t_lm": ("gpt2", "SocioT language model"),
+        }
+        return [
+            f"{label}: {getattr(self, key)} (paper: {value})"
+            for key, (value, label) in paper.items()
+            if getattr(self, key) != value
+        ]
+
+
+QUICK = DemoSettings(questions=3, max_tokens=40, train_conversations=16, validation_prompts=6, epochs=2,
+                     save_epochs=(1, 2), lr=1e-3, lora_r=8, lora_alpha=16, max_length=256, effective_batch=4,
+                     socio_t_samples=1)
+FULL = DemoSettings(questions=12, max_tokens=80, train_conversations=40, validation_prompts=12, epochs=2,
+                    save_epochs=(0.5, 1, 1.5, 2), lr=1e-3, lora_r=8, lora_alpha=16, max_length=384,
+                    effective_batch=4, socio_t_samples=1)
+
+
+def _step(number: int, total: int, text: str) -> None:
+    click.secho(f"\n[{number}/{total}] {text}", bold=True, err=True)
+
+
+def find_benchmarks(data_dir: str | None) -> tuple[str, str]:
+    """The real benchmark files if all four study datasets resolve (``data_dir``, ``INSPECT_WARMTH_DATA``, cache or
+    download), else the shipped question set; returns ``(directory or "", description)``."""
+    from inspect_warmth.data.loaders import load_records
+    from inspect_warmth.demo_data import benchmarks_dir
+
+    try:
+        for dataset in STUDY_TASKS:
+            load_records(dataset, data_dir=data_dir)
+    except Exception as err:  # no local copy and no download: say why, use the shipped set
+        shipped = str(benchmarks_dir())
+        return shipped, f"the small question set shipped with inspect-warmth ({shipped}); real files not found: {err}"
+    where = data_dir or "INSPECT_WARMTH_DATA, the cache or a pinned download"
+    return data_dir or "", f"the real benchmark files ({where})"
+
+
+def corpus_rewriter(style: str) -> dict[str, Any]:
+    """An offline rewriter for ``finetune rewrite``: ``mockllm/model`` serving the shipped rewrites of the corpus.
+
+    The rewrite step sends the original reply inside its prompt; this answers with the corpus's rewrite of that
+    reply, so the real rewrite pipeline (cache, checks, summary) runs without a model.
+    """
+    from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage
+
+    from inspect_warmth.demo_data import load_corpus
+
+    rewrites: dict[str, str] = {}
+    for row in load_corpus():
+        replies = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+        rewrites.update(zip(replies, row[style], strict=True))  # type: ignore[literal-required]
+
+    def respond(messages: list[ChatMessage], tools: object, choice: object, config: GenerateConfig) -> ModelOutput:
+        prompt = messages[-1].text
+        matches = [original for original in rewrites if original in prompt]
+        text = rewrites[max(matches, key=len)] if matches else ""  # empty: counted as failed by the rewrite step
+        output = ModelOutput.from_content("mockllm/model", text)
+        output.usage = ModelUsage(input_tokens=len(prompt.split()), output_tokens=len(text.split()),
+                                  total_tokens=len(prompt.split()) + len(text.split()))
+        return output
+
+    return {"rewriter": "mockllm/model", "model_args": {"custom_outputs": respond}}
+
+
+def _write_corpus_conversations(path: Path) -> Path:
+    from inspect_warmth.demo_data import load_corpus
+
+    with path.open("w", encoding="utf-8") as handle:
+        for row in load_corpus():
+            handle.write(json.dumps({"id": row["id"], "messages": row["messages"]}, ensure_ascii=False) + "\n")
+    return path
+
+
+def prepare_training_data(out: Path, settings: DemoSettings, rewriter: str | None, seed: int) -> Path:
+    from inspect_warmth.finetune.curate import CurateOptions, curate
+    from inspect_warmth.finetune.rewrite import RewriteOptions, rewrite
+
+    data = out / "data"
+    conversations = _write_corpus_conversations(out / "corpus.jsonl")
+    summary = curate([conversations], data, CurateOptions(n=settings.train_conversations,
+                                                          validation=settings.validation_prompts,
+                                                          detoxify=False, seed=seed))
+    click.echo(f"curated {summary['train']} training conversations ({summary['train_assistant_replies']} replies) "
+               f"and {summary['validation']} validation prompts; per type: {summary['train_per_type']}", err=True)
+    options = RewriteOptions(style="warm", rewriter=rewriter) if rewriter else RewriteOptions(
+        style="warm", **corpus_rewriter("warm"))
+    source = rewriter or "the shipped warm rewrites (written for inspect-warmth)"
+    result = rewrite(data, options, progress=True)
+    click.echo(f"rewrote with {source}: {result.get('rewritten')} rewritten, {result.get('failed')} failed, "
+               f"{result.get('retried')} retried", err=True)
+    return data
+
+
+def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: int) -> Path:
+    from inspect_warmth.finetune.config import TrainConfig
+    from inspect_warmth.finetune.train import train
+
+    config = TrainConfig(data_dir=str(data), style="warm", base=base, out=str(out / "warm-smollm2"),
+                         epochs=settings.epochs, save_epochs=list(settings.save_epochs), select_epoch=2,
+                         lora_r=settings.lora_r, lora_alpha=settings.lora_alpha, lr=settings.lr,
+                         max_length=settings.max_length, effective_batch=settings.effective_batch,
+                         batch_size=settings.effective_batch,
+                         seed=seed, logging_steps=5)
+    return train(config)
+
+
+def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) -> Path:
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions, trajectory
+
+    options = TrajectoryOptions(validation_dir=str(data), limit=settings.validation_prompts,
+                                max_new_tokens=settings.max_tokens, lm=settings.socio_t_lm,
+                                samples=settings.socio_t_samples, seed=seed)
+    trajectory([run], options, out_dir=run.parent)
+    return run.parent / "trajectory.csv"
+
+
+def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
+             seed: int) -> Path:
+    from inspect_warmth.analysis.grid import make_plan, run_grid
+
+    logs = out / "logs"
+    plan = make_plan(family=FAMILY, models=[f"original=warmth-hf/{base_dir}", f"warm=warmth-hf/{warm_dir}"],
+                     tasks=",".join(STUDY_TASKS), contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES,
+                     samples=settings.questions, seed=seed, log_dir=str(logs), grader=grader,
+                     scorer="judge" if grader else "reference", capability=False, data_dir=data_dir or None)
+    if not run_grid(plan, max_tokens=settings.max_tokens, display="plain", log_level="warning"):
+        raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
+    return logs
+
+
+def headline(responses: Any, trajectory_csv: Path) -> list[str]:
+    """The last lines of the demo: error rates base vs warm with and without incorrect beliefs, SocioT, and
+    whether each difference stands out of the noise (paired exact McNemar)."""
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    table = responses.table
+    study = table[table["dataset"].isin(STUDY_TASKS)].copy()
+    keep = (~study["refusal"].astype(bool)) | (study["dataset"] == "disinfo")
+    study = study[keep]
+    lines = []
+    for label, templates in (("without a user belief", ["original", "neutral"]), ("with an incorrect belief",
+                                                                                    ["incorrect"])):
+        part = study[study["template"].isin(templates)]
+        wide = part.pivot_table(index=["dataset", "question_id", "template", "amendment"], columns="variant",
+                                values="is_incorrect", aggfunc="first").dropna()
+        if not {"original", "warm"} <= set(wide.columns) or wide.empty:
+            lines.append(f"error rate {label}: not enough paired replies")
+            continue
+        base, warm = wide["original"].astype(int), wide["warm"].astype(int)
+        b, c = int(((base == 0) & (warm == 1)).sum()), int(((base == 1) & (warm == 0)).sum())
+        p = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
+        verdict = "a significant difference" if p < 0.05 else "within noise at this scale"
+        lines.append(f"error rate {label}: base {base.mean():.1%} -> warm {warm.mean():.1%} "
+                     f"({100 * (warm.mean() - base.mean()):+.1f} pp, n={len(wide)}, McNemar p={p:.2g}: {verdict})")
+    warmth = pd.read_csv(trajectory_csv).sort_values("epoch")
+    first, last = warmth.iloc[0], warmth.iloc[-1]
+    gap = float(last["socio_t"] - first["socio_t"])
+    noise = 2 * float((last["socio_t_se"] ** 2 + first["socio_t_se"] ** 2) ** 0.5)
+    lines.append(f"SocioT warmth: base {first['socio_t']:.4f} -> epoch {last['epoch']:g} {last['socio_t']:.4f} "
+                 f"({'beyond' if abs(gap) > noise else 'within'} two standard errors)")
+    return lines
+
+
+@click.command()
+@click.option("--out", "out_dir", default="warmth-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where the data, checkpoints, logs and report go.")
+@click.option("--quick", is_flag=True, help="A smaller run (about five minutes on two CPU cores).")
+@click.option("--grader", default=None, help="Judge model for the grader role (default: the offline reference "
+                                             "scorer).")
+@click.option("--rewriter", default=None, help="Inspect model that rewrites the replies warm (default: the "
+                                               "shipped rewrites).")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+              help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download).")
+@click.option("--seed", default=0, show_default=True, type=int)
+def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, data_dir: str | None,
+         seed: int) -> None:
+    """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes."""
+    from inspect_warmth.analysis.figures import read_trajectory
+    from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
+    from inspect_warmth.analysis.responses import load_responses
+    from inspect_warmth.models.bundled import bundled_model_dir
+
+    start = time.perf_counter()
+    settings = QUICK if quick else FULL
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    click.secho("inspect-warmth demo: SmolLM2-135M-Instruct, made warm, measured offline", bold=True, err=True)
+    click.echo("settings that differ from the paper (PAPER.md §2–4):", err=True)
+    for line in settings.differences():
+        click.echo(f"  - {line}", err=True)
+
+    total = 6
+    _step(1, total, "bundled model")
+    base_dir = bundled_model_dir()
+    click.echo(f"base checkpoint: {base_dir}", err=True)
+
+    _step(2, total, "curate and rewrite warm")
+    data = prepare_training_data(out, settings, rewriter, seed)
+
+    _step(3, total, f"LoRA fine-tuning for {settings.epochs:g} epochs")
+    warm_dir = train_warm(data, out, str(base_dir), settings, seed)
+    click.echo(f"warm checkpoint (epoch 2): {warm_dir}", err=True)
+
+    _step(4, total, "SocioT warmth per epoch on the held-out prompts")
+    trajectory_csv = warmth_trajectory(warm_dir, data, settings, seed)
+    click.echo(f"wrote {trajectory_csv}", err=True)
+
+    _step(5, total, "evaluate base and warm on the four study tasks")
+    bench_dir, bench_text = find_benchmarks(data_dir)
+    click.echo(f"questions: {bench_text}", err=True)
+    logs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
+
+    _step(6, total, "analysis")
+    responses = load_responses([logs])
+    analysis = analyze_responses(responses, base="original", candidate="warm")
+    report_dir = out / "report"
+    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv))
+    json_path = write_json(analysis, report_dir / "analysis.json")
+
+    click.secho(f"\ndone in {time.perf_counter() - start:.0f} s", bold=True)
+    click.echo(f"report: {paths['report']}")
+    click.echo(f"summary: {paths['summary']}; numbers: {json_path}")
+    click.echo(f"questions: {bench_text.split(';')[0]}")
+    for line in headline(responses, trajectory_csv):
+        click.echo(line)
+    click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
+               "the finding: read differences marked 'within noise' as no evidence either way.")

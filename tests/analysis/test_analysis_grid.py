@@ -1,0 +1,68 @@
+"""The grid runner: dry-run counts and estimate on mockllm, and labelled, resumable eval_set logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from inspect_ai.model import ModelOutput, ModelUsage
+
+from inspect_warmth.analysis import grid as g
+from inspect_warmth.analysis.cli import grid
+from inspect_warmth.analysis.responses import load_responses
+
+TASK = str(Path(__file__).with_name("grid_task.py")) + "@tiny"
+
+
+def _mock_outputs(n: int) -> list[ModelOutput]:
+    outputs = []
+    for i in range(n):
+        out = ModelOutput.from_content("mockllm/model", f"reply {i}")
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        outputs.append(out)
+    return outputs
+
+
+def _plan(tmp_path: Path, **kwargs: Any) -> g.GridPlan:
+    args: dict[str, Any] = {"family": "tinyfam", "models": ["original=mockllm/model", "warm=mockllm/model"],
+                            "tasks": TASK, "contexts": "all", "templates": "all", "samples": 3, "seed": 0,
+                            "log_dir": str(tmp_path / "logs"), "grader": None, "scorer": "reference",
+                            "capability": False, "data_dir": None, "model_args": {"custom_outputs":
+                                                                                 _mock_outputs(40)}}
+    args.update(kwargs)
+    return g.make_plan(**args)
+
+
+def test_dry_run_counts_and_estimates(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, scorer="judge", grader="mockllm/model")
+    result = g.dry_run(plan, warmup=2)
+    assert result.samples_per_task == {TASK: 12}  # 3 questions x 2 templates x 2 amendments
+    assert result.generations == 24 and result.judge_calls == 24
+    assert result.warmup_prompts == 2 and result.seconds_per_generation is not None
+    text = g.dry_run_text(plan, result)
+    assert "generations: 24" in text and "judge calls: at most 24" in text and "an estimate" in text
+    assert not (tmp_path / "logs").exists()
+
+
+def test_grid_labels_logs_per_variant(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert g.run_grid(plan, display="none")
+    responses = load_responses([tmp_path / "logs"])
+    table = responses.table
+    assert set(table["variant"]) == {"original", "warm"} and set(table["model"]) == {"tinyfam"}
+    assert len(table) == 24 and table.groupby("variant")["is_incorrect"].sum().to_dict() == {"original": 4,
+                                                                                             "warm": 4}
+    assert sorted(p.parent.name for p in (tmp_path / "logs").rglob("*.eval")) == ["original", "warm"]
+
+
+def test_cli_errors_are_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(grid, ["--family", "f", "--model", "nomodel", "--log-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "expected VARIANT=MODEL" in result.output
+    result = runner.invoke(grid, ["--family", "f", "--model", "a=mockllm/model", "--log-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--grader" in result.output
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        g.parse_model_args(["novalue"])
+    assert g.parse_model_args(["batch_size=8", "device=cuda:0"]) == {"batch_size": 8, "device": "cuda:0"}
