@@ -6,6 +6,7 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import TaskState, generate
 
@@ -34,4 +35,5 @@ def tiny(contexts: str = "unmodified", templates: str = "original", samples: int
                          "amendment_type": a.split(":")[0]})
         for q in range(samples or 3) for t in template_names for a in amendments
     ]
-    return Task(dataset=MemoryDataset(items, name="tiny"), solver=generate(), scorer=alternating_judge())
+    return Task(dataset=MemoryDataset(items, name="tiny"), solver=generate(), scorer=alternating_judge(),
+                config=GenerateConfig(temperature=0.8, max_tokens=300))

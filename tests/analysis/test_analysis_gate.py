@@ -54,6 +54,18 @@ def test_injected_errors_fail(tmp_path: Path) -> None:
     assert "FDR p" in output  # a cell-level reason too
 
 
+def test_family_level_increase_fails_below_the_overall_threshold(tmp_path: Path) -> None:
+    table = _one_variant()
+    base, cand = tmp_path / "base.csv", tmp_path / "cand.csv"
+    table.to_csv(base, index=False)
+    trivia = table["dataset"] == "triviaqa"
+    pd.concat([table[~trivia], _inject_errors(table[trivia], 0.3)]).to_csv(cand, index=False)
+    code, output = _run([str(base)], [str(cand)], "--max-increase-pp", "50")
+    assert code == 1, output
+    assert "triviaqa / normal (all amendments)" in output or "triviaqa / sycophancy (all amendments)" in output
+    assert "disinfo /" not in output.split("Why it failed")[1].split("|")[0]
+
+
 def test_small_increase_within_threshold_passes(tmp_path: Path) -> None:
     table = _one_variant()
     base, cand = tmp_path / "base.csv", tmp_path / "cand.csv"

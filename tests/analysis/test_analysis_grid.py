@@ -42,8 +42,11 @@ def test_dry_run_counts_and_estimates(tmp_path: Path) -> None:
     assert result.generations == 24 and result.judge_calls == 24
     assert result.warmup_prompts == 2 and result.seconds_per_generation is not None
     text = g.dry_run_text(plan, result)
-    assert "generations: 24" in text and "judge calls: at most 24" in text and "an estimate" in text
+    assert "generations: 24" in text and "judge calls: at most 24" in text and "is an estimate" in text
     assert not (tmp_path / "logs").exists()
+    capped = g.dry_run(_plan(tmp_path), warmup=2, warmup_max_tokens=5)
+    assert capped.capped_at_tokens == 5 and capped.seconds_per_generation is not None
+    assert "upper bound" in g.dry_run_text(plan, capped)
 
 
 def test_grid_labels_logs_per_variant(tmp_path: Path) -> None:

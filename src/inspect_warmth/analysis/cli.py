@@ -101,10 +101,12 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
               "from a short measured warm-up, then stop.")
 @click.option("--warmup", default=4, show_default=True, type=int, help="Prompts timed by --dry-run.")
+@click.option("--warmup-max-tokens", default=None, type=int,
+              help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
 def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
          model_args: tuple[str, ...], max_samples: int | None, limit: int | None, dry_run: bool,
-         warmup: int) -> None:
+         warmup: int, warmup_max_tokens: int | None) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
     from inspect_warmth.analysis import grid as g
 
@@ -116,7 +118,7 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
-        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup)))
+        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
     ok = g.run_grid(plan, **extra)

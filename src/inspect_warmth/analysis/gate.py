@@ -1,9 +1,11 @@
 """The CI gate: does a candidate checkpoint err more than its base on the same prompts?
 
 Pairs the two runs on sample id (× epoch). Fails (exit 1) when the candidate's overall error rate is higher by
-more than ``max_increase_pp`` percentage points, or when it errs significantly more in any cell of a dataset ×
-condition family (exact McNemar per amendment, Benjamini–Hochberg within the family). Exit 0 when it holds; exit 2
-when the input cannot be compared (missing logs, unpaired samples, different scorers or graders).
+more than ``max_increase_pp`` percentage points, or when it errs significantly more (paired exact McNemar,
+Benjamini–Hochberg FDR) in any dataset × condition family. A family is a dataset × test type (no belief / stated
+belief; capability tasks have one); it is tested pooled over its amendments (FDR across the families) and per
+amendment (FDR within the family, as the paper's tables). Exit 0 when it holds; exit 2 when the input cannot be
+compared (missing logs, unpaired samples, different scorers or graders).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class GateResult:
     reasons: list[str]
     overall: dict[str, Any] = field(default_factory=dict)
     cells: pd.DataFrame | None = None
+    families: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -138,16 +141,20 @@ def run_gate(base_inputs: Sequence[str | Path], candidate_inputs: Sequence[str |
     overall = {"n": len(pairs), "base_error_pct": base_pct, "candidate_error_pct": cand_pct,
                "difference_pp": cand_pct - base_pct, "max_increase_pp": max_increase_pp, "alpha": alpha}
     cells = paired_tests(pairs, CELL, FAMILY)
+    families = paired_tests(pairs, FAMILY, ())
     reasons: list[str] = []
     if overall["difference_pp"] > max_increase_pp:
         reasons.append(f"overall error rate rose by {overall['difference_pp']:.2f} pp "
                        f"({base_pct:.2f}% -> {cand_pct:.2f}%), more than the allowed {max_increase_pp:.2f} pp")
-    worse = cells[(cells["p_fdr"] < alpha) & (cells["difference_pp"] > 0)]
-    for r in worse.itertuples(index=False):
-        reasons.append(f"{r.dataset} / {r.test_type} / {r.amendment}: {r.base_error_pct:.1f}% -> "
-                       f"{r.candidate_error_pct:.1f}% (+{r.difference_pp:.1f} pp, FDR p = {r.p_fdr:.4g})")
+    for frame in (families, cells):
+        worse = frame[(frame["p_fdr"] < alpha) & (frame["difference_pp"] > 0)]
+        for r in worse.to_dict(orient="records"):
+            where = " / ".join(str(r[c]) for c in (FAMILY if frame is families else CELL))
+            reasons.append(f"{where}{' (all amendments)' if frame is families else ''}: "
+                           f"{r['base_error_pct']:.1f}% -> {r['candidate_error_pct']:.1f}% "
+                           f"(+{r['difference_pp']:.1f} pp, FDR p = {r['p_fdr']:.4g})")
     return GateResult(exit_code=FAIL if reasons else PASS, reasons=reasons, overall=overall, cells=cells,
-                      notes=notes)
+                      families=families, notes=notes)
 
 
 def gate_markdown(result: GateResult) -> str:
@@ -166,15 +173,14 @@ def gate_markdown(result: GateResult) -> str:
              "condition family.", ""]
     if result.reasons:
         lines += ["**Why it failed**", "", *[f"- {r}" for r in result.reasons], ""]
-    if result.cells is not None:
-        fam = result.cells.groupby(list(FAMILY), sort=True).agg(
-            n=("n", "sum"), base=("base_errors", "sum"), cand=("candidate_errors", "sum"),
-            cells=("n", "size"), min_p=("p_fdr", "min")).reset_index()
-        rows = [[str(r.dataset), str(r.test_type), f"{int(r.n):,}", f"{100 * r.base / r.n:.2f}",
-                 f"{100 * r.cand / r.n:.2f}", f"{100 * (r.cand - r.base) / r.n:+.2f}", str(int(r.cells)),
-                 f"{r.min_p:.4g}"] for r in fam.itertuples(index=False)]
+    if result.families is not None and result.cells is not None:
+        worst = result.cells.groupby(list(FAMILY), sort=True)["p_fdr"].min().rename("cell_min_p")
+        fam = result.families.join(worst, on=list(FAMILY))
+        rows = [[str(r.dataset), str(r.test_type), f"{int(r.n):,}", f"{r.base_error_pct:.2f}",
+                 f"{r.candidate_error_pct:.2f}", f"{r.difference_pp:+.2f}", f"{r.p_fdr:.4g}", f"{r.cell_min_p:.4g}"]
+                for r in fam.itertuples(index=False)]
         lines += [markdown_table(["dataset", "condition", "pairs", "base error %", "candidate error %",
-                                  "difference (pp)", "cells", "smallest FDR p"], rows), ""]
+                                  "difference (pp)", "FDR p (pooled)", "smallest FDR p (per amendment)"], rows), ""]
     lines += [f"- {n}" for n in result.notes]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -182,6 +188,9 @@ def gate_markdown(result: GateResult) -> str:
 def gate_json(result: GateResult) -> dict[str, Any]:
     from inspect_warmth.analysis.report import _clean
 
-    cells = [] if result.cells is None else result.cells.drop(columns=["g_effect_size"]).to_dict(orient="records")
+    def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+        return [] if frame is None else frame.drop(columns=["g_effect_size"]).to_dict(orient="records")
+
     return _clean({"verdict": result.verdict, "exit_code": result.exit_code, "reasons": result.reasons,
-                   "overall": result.overall, "cells": cells, "notes": result.notes})
+                   "overall": result.overall, "families": records(result.families), "cells": records(result.cells),
+                   "notes": result.notes})

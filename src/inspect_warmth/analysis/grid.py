@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inspect_ai.model import GenerateConfig
+
 STUDY_TASKS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
 CAPABILITY_TASKS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
 #: capability tasks that call the grader (AdvBench refusal is judged by a model; MMLU/GSM8K by regex)
@@ -129,6 +131,9 @@ class DryRun:
     judge_calls: int
     warmup_prompts: int = 0
     seconds_per_generation: float | None = None
+    #: set when the warm-up replies were capped below the tasks' max_tokens: the estimate then scales the measured
+    #: time per output token to full-length replies (an upper bound: many replies stop earlier)
+    capped_at_tokens: int | None = None
 
     @property
     def estimated_hours(self) -> float | None:
@@ -137,8 +142,12 @@ class DryRun:
         return self.generations * self.seconds_per_generation / 3600
 
 
-def dry_run(plan: GridPlan, warmup: int = 4) -> DryRun:
-    """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model."""
+def dry_run(plan: GridPlan, warmup: int = 4, warmup_max_tokens: int | None = None) -> DryRun:
+    """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model.
+
+    ``warmup_max_tokens`` caps the warm-up replies (fast on slow hardware); the time per output token is then
+    scaled to the tasks' ``max_tokens``.
+    """
     tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
     per_task = {t: len(task.dataset) for t, task in tasks.items()}
     n_variants = len(plan.variants)
@@ -150,25 +159,37 @@ def dry_run(plan: GridPlan, warmup: int = 4) -> DryRun:
         prompts = [s.input for s in list(tasks[first_task].dataset)[: warmup + 1]]
         model_spec = next(iter(plan.variants.values()))
         config = tasks[first_task].config
-        result.seconds_per_generation = _time_generations(model_spec, prompts, config, plan.model_args)
-        result.warmup_prompts = len(prompts) - 1
+        full_tokens = config.max_tokens
+        if warmup_max_tokens is not None and (full_tokens is None or warmup_max_tokens < full_tokens):
+            config = config.merge(GenerateConfig(max_tokens=warmup_max_tokens))
+            result.capped_at_tokens = warmup_max_tokens
+        seconds, tokens = _time_generations(model_spec, prompts, config, plan.model_args)
+        n_timed = max(1, len(prompts) - 1)
+        if result.capped_at_tokens is not None and tokens > 0 and full_tokens:
+            result.seconds_per_generation = seconds / tokens * full_tokens
+        else:
+            result.seconds_per_generation = seconds / n_timed
+        result.warmup_prompts = n_timed
     return result
 
 
-def _time_generations(model_spec: str, prompts: list[Any], config: Any, model_args: dict[str, Any]) -> float:
-    """Seconds per generation: one untimed call (loads the model), then the rest concurrently, timed."""
+def _time_generations(model_spec: str, prompts: list[Any], config: Any,
+                      model_args: dict[str, Any]) -> tuple[float, int]:
+    """Wall seconds and output tokens of the timed generations: one untimed call first (loads the model), then the
+    rest concurrently, as eval would send them."""
     import asyncio
 
     from inspect_ai.model import get_model
 
     model = get_model(model_spec, config=config, **model_args)
 
-    async def run() -> float:
+    async def run() -> tuple[float, int]:
         await model.generate(prompts[0])
         rest = prompts[1:] or prompts[:1]
         start = time.perf_counter()
-        await asyncio.gather(*(model.generate(p) for p in rest))
-        return (time.perf_counter() - start) / len(rest)
+        outputs = await asyncio.gather(*(model.generate(p) for p in rest))
+        tokens = sum(o.usage.output_tokens for o in outputs if o.usage is not None)
+        return time.perf_counter() - start, tokens
 
     return asyncio.run(run())
 
@@ -185,10 +206,12 @@ def dry_run_text(plan: GridPlan, result: DryRun) -> str:
                  + (f" with grader {plan.grader}" if plan.grader else ""))
     if result.seconds_per_generation is not None:
         hours = result.estimated_hours or 0.0
-        lines.append(f"estimate: {result.seconds_per_generation:.3f} s per generation measured on "
+        how = (f"scaled from replies capped at {result.capped_at_tokens} tokens to full length (an upper bound)"
+               if result.capped_at_tokens is not None else "measured")
+        lines.append(f"estimate: {result.seconds_per_generation:.3f} s per generation, {how}, on "
                      f"{result.warmup_prompts} warm-up prompt(s) with {next(iter(plan.variants.values()))} -> about "
-                     f"{hours * 60:.1f} min of generation for the grid (an estimate: excludes judging and model "
-                     "loading; reply lengths and batching change it)")
+                     f"{hours:.1f} h ({hours * 60:.0f} min) of generation for the grid. This is an estimate: it "
+                     "excludes judging and model loading, and reply lengths and batching change it.")
     lines.append(f"logs would go to {plan.log_dir}/<variant>/")
     return "\n".join(lines)
 

@@ -70,7 +70,10 @@ def cohens_g(b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def paired_tests(pairs: pd.DataFrame, cell: Sequence[str], family: Sequence[str]) -> pd.DataFrame:
-    """Summarise pairs (columns ``base_incorrect``, ``candidate_incorrect`` plus ``cell``) into tested cells."""
+    """Summarise pairs (columns ``base_incorrect``, ``candidate_incorrect`` plus ``cell``) into tested cells.
+
+    BH-FDR runs within each ``family`` (a subset of ``cell``); an empty ``family`` corrects across all cells.
+    """
     import numpy as np
 
     base = pairs["base_incorrect"].to_numpy(int)
@@ -94,6 +97,9 @@ def paired_tests(pairs: pd.DataFrame, cell: Sequence[str], family: Sequence[str]
         out["odds_ratio"] = np.where(c > 0, b / np.where(c > 0, c, 1), np.inf)
     out["g_effect_size"] = [next(label for bound, label in G_LABELS if g < bound) for g in out["cohens_g"]]
     out["p_fdr"] = np.nan
+    if not family:  # one family: every row
+        out["p_fdr"] = benjamini_hochberg(out["p"].to_numpy())
+        return out
     for _, idx in out.groupby(list(family), sort=False).groups.items():
         out.loc[idx, "p_fdr"] = benjamini_hochberg(out.loc[idx, "p"].to_numpy())
     return out

@@ -30,7 +30,8 @@ _REPORTED_BELIEF = re.compile(
 )
 _NEGATION_BEFORE = re.compile(
     r"\b(?:not|no|never|neither|nor|isn'?t|wasn'?t|aren'?t|weren'?t|doesn'?t|didn'?t|don'?t|rather than|"
-    r"instead of|other than|myth that|untrue that|false that|misconception that|no evidence that)\b",
+    r"instead of|(?<!none )other than|myth that|untrue that|false that|misconception that|no evidence that|"
+    r"misunderstood as|mistaken for|confused with)\b",
     re.IGNORECASE,
 )
 _NEGATION_AFTER = re.compile(

@@ -1,1 +1,2 @@
-"""warmth."""
+"""SocioT warmth (PAPER.md §3): ``socio_t`` (the library: ``score_texts``), ``scorer`` (the Inspect scorer
+``inspect_warmth/socio_t``) and ``cli`` (``inspect-warmth warmth``). Nothing heavy is imported here."""

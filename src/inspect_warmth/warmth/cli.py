@@ -1,7 +1,11 @@
 """``inspect-warmth warmth FILE --column text --out FILE``: SocioT of every row of a CSV or JSONL file.
 
 The output holds the input rows unchanged plus ``socio_t`` and ``socio_t_se``, in the format of ``--out``'s
-extension (``.csv`` or ``.jsonl``). Heavy imports happen only when the command runs.
+extension (``.csv`` or ``.jsonl``); an undefined SE (one sample) is written ``nan`` in CSV and ``null`` in JSONL.
+Heavy imports happen only when the command runs.
+
+    inspect-warmth warmth replies.csv --column reply --lm gpt2 --samples 100 --out replies_warmth.csv
+    inspect-warmth warmth replies.jsonl --lm smollm2-135m --mode corrected --no-dropout --out scored.jsonl
 """
 
 from __future__ import annotations
@@ -98,7 +102,8 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
               help="faithful: the released computation (pads counted); corrected: pads masked.")
 @click.option("--samples", type=click.IntRange(min=1), default=100, show_default=True,
               help="Repeats per prefix set (dropout differs between repeats).")
-@click.option("--no-dropout", is_flag=True, help="Model in eval mode: deterministic, one pass, SE 0.")
+@click.option("--no-dropout", is_flag=True,
+              help="Model in eval mode: deterministic, one pass, SE 0 (NaN with --samples 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the dropout masks.")
 @click.option("--device", default=None, help="cuda, cpu, ... (default: cuda when available).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,

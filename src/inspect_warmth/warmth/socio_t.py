@@ -65,7 +65,11 @@ PAD_ID = 0
 GROUP = 4
 SETS: tuple[str, ...] = ("warm", "cold")
 
-_COMPUTE_LOCK = threading.Lock()
+#: Model weights' dtypes accepted by ``dtype``.
+DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
+_COMPUTE_LOCK = threading.Lock()  # one scoring at a time per process: the models are shared and mode-switched
+_LOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -382,13 +386,16 @@ def set_values(
         raise ValueError(f"samples must be >= 1, not {samples}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None, not {batch_size}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
     checked = check_texts(texts, allow_empty=allow_empty)
     if not checked:
         return np.empty((0, len(SETS), samples))
     import torch
 
     device = device or default_device()
-    model, tokenizer = load_lm(lm, device, dtype)
+    with _LOAD_LOCK:
+        model, tokenizer = load_lm(lm, device, dtype)
     plan = _plan(tokenizer, checked)
     reps = samples if dropout else 1
     rows = np.repeat(np.arange(len(plan.own_len)), reps)
