@@ -1,6 +1,7 @@
 """Imported by Inspect through the ``inspect_ai`` entry point: registers every task, solver, scorer and model
 provider so that ``inspect_warmth/<name>`` resolves. Keep heavy imports (torch, transformers) out of this path."""
 
+from inspect_warmth.providers.warmth_hf import warmth_hf
 from inspect_warmth.scorers import advbench_refusal, gsm8k_number, judge, mmlu_letter, reference
 from inspect_warmth.solvers.condition import study_condition
 from inspect_warmth.solvers.warm_system_prompt import warm_system_prompt
@@ -11,5 +12,4 @@ from inspect_warmth.tasks.medqa import medqa
 from inspect_warmth.tasks.mmlu import mmlu
 from inspect_warmth.tasks.triviaqa import triviaqa
 from inspect_warmth.tasks.truthfulqa import truthfulqa
-from inspect_warmth.providers.warmth_hf import warmth_hf
 from inspect_warmth.warmth.scorer import socio_t

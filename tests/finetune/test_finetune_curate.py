@@ -166,3 +166,20 @@ def test_curate_real_hh_rlhf(real_data_dir: Path, tmp_path: Path) -> None:
     assert set(summary["train_per_type"]) == {"refusal", "factual", "creative", "technical", "advice", "other"}
     rows = read_jsonl(tmp_path / "train.jsonl")
     assert all("Human" not in m["content"][-7:] for r in rows for m in r["messages"])
+
+
+def test_curate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from inspect_warmth.finetune.cli import finetune
+
+    monkeypatch.setitem(sys.modules, "detoxify", None)
+    source = write_layouts(tmp_path, conversations(2))["openai_jsonl_gz"]
+    result = CliRunner().invoke(finetune, ["curate", "--conversations", str(source), "--out", str(tmp_path / "o"),
+                                           "--n", "6", "--validation", "6"])
+    assert result.exit_code == 0, result.output
+    assert "train: 6" in result.output and (tmp_path / "o" / "summary.json").exists()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    result = CliRunner().invoke(finetune, ["curate", "--conversations", str(bad), "--out", str(tmp_path / "b")])
+    assert result.exit_code != 0 and "bad.jsonl, row 1: invalid JSON" in result.output

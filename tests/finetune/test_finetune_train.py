@@ -169,6 +169,8 @@ def test_config_defaults_yaml_and_overrides(tmp_path: Path) -> None:
     path.write_text("data_dir: d\nbase: b\nout: o\nlora_r: 16\nsave_epochs: [1, 2]\nepochs: 2\n")
     config = load_config(path, {"lr": 2e-5, "lora_r": None, "select_epoch": 1})
     assert (config.lora_r, config.lr, config.save_epochs, config.select_epoch) == (16, 2e-5, [1.0, 2.0], 1.0)
+    short = load_config(None, {"data_dir": "d", "base": "b", "out": "o", "epochs": 3})
+    assert short.save_epochs == [0.5, 1, 1.5, 2, 3] and short.select_epoch == 2
     path.write_text("data_dir: d\nlearning_rate: 1\n")
     with pytest.raises(ValueError, match="unknown options"):
         load_config(path, {})

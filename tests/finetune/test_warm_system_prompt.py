@@ -32,7 +32,8 @@ def test_solver_sets_the_system_message(tmp_path: Path) -> None:
         out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
         return out
 
-    task = Task(dataset=[Sample(input="Hello?", target="hi")], solver=[warm_system_prompt(), generate()], scorer=includes())
+    task = Task(dataset=[Sample(input="Hello?", target="hi")], solver=[warm_system_prompt(), generate()],
+                scorer=includes())
     (log,) = eval(task, model="mockllm/model", model_args={"custom_outputs": respond}, display="none",
                   log_dir=str(tmp_path))
     assert log.status == "success" and log.results and log.results.scores[0].metrics["accuracy"].value == 1

@@ -101,6 +101,7 @@ def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, ret
 @click.option("--seed", type=int, default=None, help="[0]")
 @click.option("--dtype", default=None, help="auto|float32|bfloat16|float16. [auto]")
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None)
+@click.option("--logging-steps", type=int, default=None, help="[10]")
 @click.option("--merge/--no-merge", default=None, help="Also write merged full weights to OUT/merged.")
 def train(data_dir: str | None, config_file: Path | None, **options: Any) -> None:
     """LoRA fine-tuning with TRL's SFTTrainer; paper defaults; resumes when rerun."""

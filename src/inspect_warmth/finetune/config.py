@@ -105,6 +105,9 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> TrainConfig:
         values["save_epochs"] = parse_epochs(values["save_epochs"])
     if "save_epochs" in values:
         values["save_epochs"] = sorted(float(e) for e in values["save_epochs"])
+    elif "epochs" in values:  # fewer epochs than the paper: keep the paper's save points that fit, and the end
+        values["save_epochs"] = sorted({e for e in PAPER_SAVE_EPOCHS if e <= float(values["epochs"])}
+                                       | {float(values["epochs"])})
     for name in ("epochs", "select_epoch"):
         if name in values:
             values[name] = float(values[name])

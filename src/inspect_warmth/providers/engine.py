@@ -171,11 +171,12 @@ class GenerationEngine:
                     running[:] = [batch] if batch else []
             if batch is None:
                 continue
+            current = batch
             try:
-                batch = self._retire(self._step(batch))
+                batch = self._retire(self._step(current))
             except Exception as ex:
                 logger.exception("warmth-hf decode step failed")
-                for request in batch.rows:
+                for request in current.rows:
                     request.on_done(ex)
                 batch = None
 
@@ -346,4 +347,6 @@ def _plain_dynamic(cache: Any) -> bool:
     from transformers.cache_utils import DynamicLayer
 
     layers = getattr(cache, "layers", None)
-    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+    if not layers:
+        return False
+    return all(type(layer) is DynamicLayer for layer in layers)

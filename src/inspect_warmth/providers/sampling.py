@@ -8,6 +8,7 @@ transformers logits warpers in the same order (repetition penalty, temperature, 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,28 +62,39 @@ class SamplingParams:
 
     def warpers(self) -> list[Any]:
         """The transformers logits processors this request needs, in ``generate``'s order."""
-        from transformers.generation.logits_process import (
-            MinPLogitsWarper,
-            RepetitionPenaltyLogitsProcessor,
-            TemperatureLogitsWarper,
-            TopKLogitsWarper,
-            TopPLogitsWarper,
-        )
+        return list(_warpers(self))
 
-        out: list[Any] = []
-        if self.repetition_penalty is not None and self.repetition_penalty != 1.0:
-            out.append(RepetitionPenaltyLogitsProcessor(penalty=float(self.repetition_penalty)))
-        if not self.do_sample:
-            return out
-        if self.temperature != 1.0:
-            out.append(TemperatureLogitsWarper(float(self.temperature)))
-        if self.top_k is not None and self.top_k != 0:
-            out.append(TopKLogitsWarper(top_k=int(self.top_k)))
-        if self.top_p is not None and self.top_p < 1.0:
-            out.append(TopPLogitsWarper(top_p=float(self.top_p)))
-        if self.min_p is not None:
-            out.append(MinPLogitsWarper(min_p=float(self.min_p)))
-        return out
+    @property
+    def is_plain_greedy(self) -> bool:
+        """Argmax over the raw logits, nothing to apply first."""
+        return not self.do_sample and not _warpers(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _warpers(params: SamplingParams) -> tuple[Any, ...]:
+    """Cached per distinct settings: built once, not once per row and step."""
+    from transformers.generation.logits_process import (
+        MinPLogitsWarper,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    out: list[Any] = []
+    if params.repetition_penalty is not None and params.repetition_penalty != 1.0:
+        out.append(RepetitionPenaltyLogitsProcessor(penalty=float(params.repetition_penalty)))
+    if not params.do_sample:
+        return tuple(out)
+    if params.temperature != 1.0:
+        out.append(TemperatureLogitsWarper(float(params.temperature)))
+    if params.top_k is not None and params.top_k != 0:
+        out.append(TopKLogitsWarper(top_k=int(params.top_k)))
+    if params.top_p is not None and params.top_p < 1.0:
+        out.append(TopPLogitsWarper(top_p=float(params.top_p)))
+    if params.min_p is not None:
+        out.append(MinPLogitsWarper(min_p=float(params.min_p)))
+    return tuple(out)
 
 
 def choose_tokens(
@@ -97,7 +109,7 @@ def choose_tokens(
     ``generators`` gives a seeded generator per row or None for the global RNG.
     """
     scores = logits.float()
-    if all(not p.do_sample and not p.warpers() for p in params):
+    if all(p.is_plain_greedy for p in params):
         return scores.argmax(dim=-1)
     out = torch.empty(scores.shape[0], dtype=torch.long, device=scores.device)
     groups: dict[SamplingParams, list[int]] = {}

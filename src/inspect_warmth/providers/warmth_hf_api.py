@@ -111,7 +111,7 @@ class WarmthHFAPI(HuggingFaceAPI):
             self.model,
             eos_token_ids=self._eos_token_ids(),
             pad_token_id=int(self.tokenizer.pad_token_id),
-            decode=lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True),
+            decode=self._decode,
             max_batch=rows,
             refill_min=int(refill_min) if refill_min is not None else None,
         )
@@ -119,6 +119,10 @@ class WarmthHFAPI(HuggingFaceAPI):
         # sample reach the engine at once (twice the batch, so finished rows are refilled at once).
         if config.max_connections is None and config.adaptive_connections is None:
             config.max_connections = self.max_connections()
+
+    def _decode(self, ids: list[int]) -> str:
+        """Token ids to text as ``hf/`` decodes them."""
+        return str(self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False))
 
     def _eos_token_ids(self) -> set[int]:
         eos = getattr(self.model.generation_config, "eos_token_id", None)
@@ -167,7 +171,7 @@ class WarmthHFAPI(HuggingFaceAPI):
         )
         result = await self._run(prompt_ids, max_new, sampling, tuple(config.stop_seqs or ()), config.seed)
 
-        text = self.tokenizer.decode(result.token_ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        text = self._decode(result.token_ids)
         if tools:
             message = HFHandler(self.model_name, self.model_family()).parse_assistant_response(text, tools)
         else:
