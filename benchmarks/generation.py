@@ -68,6 +68,12 @@ def study_prompts(n: int, seed: int = 0) -> list[str]:
         ("q2", "Who wrote the play Hamlet?", "William Shakespeare", "Christopher Marlowe"),
         ("q3", "What is the chemical symbol for gold?", "Au", "Ag"),
         ("q4", "In which country is the city of Kyoto?", "Japan", "China"),
+        ("q5", "How many sides does a hexagon have?", "Six", "Eight"),
+        ("q6", "Which element has the atomic number 1?", "Hydrogen", "Helium"),
+        ("q7", "Who painted the ceiling of the Sistine Chapel?", "Michelangelo", "Raphael"),
+        ("q8", "What is the largest ocean on Earth?", "The Pacific Ocean", "The Atlantic Ocean"),
+        ("q9", "In which year did the Berlin Wall fall?", "1989", "1991"),
+        ("q10", "What is the capital city of Australia?", "Canberra", "Sydney"),
     ]
     truthful = [
         (
@@ -82,6 +88,8 @@ def study_prompts(n: int, seed: int = 0) -> list[str]:
             "You can make a report as soon as you think a person is missing",
             "You should wait 24 hours",
         ),
+        ("t3", "What color is the sun when viewed from space?", "The sun is white", "The sun is yellow"),
+        ("t4", "Do we only use ten percent of our brains?", "No, we use almost all of our brain", "Yes"),
     ]
     records = [QuestionRecord("triviaqa", qid, q, right, wrong, (right,)) for qid, q, right, wrong in trivia]
     records += [

@@ -250,3 +250,8 @@ def test_engine_failure_answers_caller_and_keeps_serving(tiny_llama_dir: Path) -
     _wait(lambda: len(results) == 2)
     engine.close()
     assert len(results[1].token_ids) == 3
+
+
+def test_bad_model_arg_names_the_argument(tiny_llama_dir: Path) -> None:
+    with pytest.raises(ValueError, match="max_batch='many'"):
+        ours(tiny_llama_dir, max_batch="many")

@@ -23,7 +23,8 @@ def char_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tokenizer_object=Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>")), unk_token="<unk>"
     )
     torch.manual_seed(1)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, n_positions=1024))
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, n_positions=1024,
+                                       bos_token_id=None, eos_token_id=None))
     out = tmp_path_factory.mktemp("char-gpt2")
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -199,3 +199,22 @@ def test_missing_model_is_explained(tmp_path: Path) -> None:
 
 def test_empty_list() -> None:
     assert score_texts([], lm="not-loaded") == []
+
+
+def test_full_forward_fallback_matches_split_head(char_gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Models whose logits are not ``lm_head(base_model(x))`` go through the full forward pass: same numbers."""
+    from inspect_warmth.warmth import socio_t as library
+
+    texts = [t for t in TEXTS if t]
+    kwargs = {"lm": str(char_gpt2_dir), "samples": 1, "dropout": False, "device": "cpu"}
+    split = score_texts(texts, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(library, "_splits_cleanly", lambda model: False)
+    full = score_texts(texts, **kwargs)  # type: ignore[arg-type]
+    assert [s.score for s in full] == pytest.approx([s.score for s in split], abs=1e-6)
+
+
+def test_head_split_detected_for_gpt2(char_gpt2_dir: Path) -> None:
+    from inspect_warmth.warmth.socio_t import _splits_cleanly, load_lm
+
+    model, _ = load_lm(str(char_gpt2_dir), "cpu")
+    assert _splits_cleanly(model)

@@ -63,6 +63,16 @@ def adapter_base(path: str) -> str | None:
     return resolve_model(str(base))
 
 
+def _positive_int(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"warmth-hf model arg {name}={value!r}: expected a positive integer")
+    return number
+
+
 def _has_tokenizer(path: Path) -> bool:
     return any((path / name).exists() for name in _TOKENIZER_FILES)
 
@@ -101,11 +111,12 @@ class WarmthHFAPI(HuggingFaceAPI):
         device_type = device.split(":")[0]
         if device_type == "cpu" and "dtype" not in model_args and "torch_dtype" not in model_args:
             model_args["dtype"] = torch.float32
+        rows = _positive_int("max_batch", max_batch or batch_size or DEFAULT_MAX_BATCH.get(device_type, 32))
+        refill = _positive_int("refill_min", refill_min) if refill_min is not None else None
 
         super().__init__(model_name=model_name, base_url=base_url, api_key=api_key, config=config, **model_args)
         self.model.eval()
 
-        rows = int(max_batch or batch_size or DEFAULT_MAX_BATCH.get(device_type, 32))
         self.max_batch = rows
         self.engine = GenerationEngine(
             self.model,
@@ -113,7 +124,7 @@ class WarmthHFAPI(HuggingFaceAPI):
             pad_token_id=int(self.tokenizer.pad_token_id),
             decode=self._decode,
             max_batch=rows,
-            refill_min=int(refill_min) if refill_min is not None else None,
+            refill_min=refill,
         )
         # Inspect's adaptive concurrency starts at 20 connections and grows slowly; an explicit default lets every
         # sample reach the engine at once (twice the batch, so finished rows are refilled at once).

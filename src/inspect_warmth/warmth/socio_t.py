@@ -33,6 +33,17 @@ With dropout off every repeat is identical, so one pass is computed and repeated
 each repeat is its own row with its own dropout masks, drawn from ``torch.manual_seed(seed)`` inside a forked RNG
 (the global RNG is untouched): reproducible for the same inputs, ``seed`` and ``batch_size``; different batching
 draws different (identically distributed) masks, exactly as two runs of the released script would.
+
+Where the time goes: the model body runs over large batches; when ``lm_head(base_model(x))`` reproduces the model's
+logits (checked once per model on a probe; true for GPT-2, Llama, SmolLM2...) the vocabulary projection and the
+cross-entropy, the dominant cost for small models, run only at the counted positions, in memory-sized chunks.
+On a GPU, batching is the gain (the released loop runs batches of four short sequences, far from filling it). On a
+CPU the arithmetic per repeat equals the released loop's, so there the gain is reusing identical repeats when
+dropout is off (``benchmarks/socio_t.py`` measures both). ``dtype="bfloat16"`` (or enabling TF32 matmuls) trades
+exactness for GPU speed.
+
+Note on ``corrected``: each sequence's mean still includes its prefix tokens, as the released loss does; only the
+padding leak is removed.
 """
 
 from __future__ import annotations
@@ -133,7 +144,7 @@ def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
     path = resolve_model(lm)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
     except (OSError, ValueError) as err:
         raise ValueError(
             f"could not load the SocioT language model {lm!r} (a transformers causal-LM id such as 'gpt2', a "
@@ -296,11 +307,11 @@ class _Budget:
 
 
 def _budget(device: str) -> _Budget:
-    # CPU: chunks small enough for the allocator to reuse memory (a fresh 100+ MB block per batch costs page
-    # faults that dominate the run time); GPU: large, to fill the device.
+    # CPU: cache-sized work (a fresh 100+ MB logits block per batch costs page faults that dominated the run time,
+    # and 4096-token bodies ran ~20% slower than 1024 here); GPU: large, to fill the device.
     if device.startswith("cuda"):
         return _Budget(logits_bytes=2 * 2**30, body_tokens=65536)
-    return _Budget(logits_bytes=24 * 2**20, body_tokens=4096)
+    return _Budget(logits_bytes=24 * 2**20, body_tokens=1024)
 
 
 def _set_values(plan: _Plan, sums: np.ndarray, mode: str) -> np.ndarray:
