@@ -28,27 +28,28 @@ def test_writes_the_report_and_json(demo_run: tuple[Path, str]) -> None:
         assert (report / name).stat().st_size > 0, name
     assert list((report / "figures").glob("*.png")), "figures are written"
     assert "report:" in output and "SocioT warmth: base" in output
-    assert output.count("error rate with") + output.count("error rate without") == 2
+    headline = [line for line in output.splitlines() if line.startswith("error rate ")]
+    assert len(headline) == 2 and "with an incorrect belief" in headline[1], headline
 
 
 def test_analysis_json_is_sane(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     result = json.loads((out / "report" / "analysis.json").read_text())
-    cells = result["cells"]
-    assert cells, "paired cells are reported"
+    assert result["cells"], "paired cells are reported"
     per_dataset: dict[str, int] = {}
-    for cell in cells:
-        for key, value in cell.items():
-            if (
-                key.startswith("error_rate")
-                and value is not None
-                and not (isinstance(value, float) and math.isnan(value))
-            ):
-                assert 0.0 <= value <= 1.0, (key, value)
+    for cell in result["cells"]:
+        rates = cell["error_rate_pct"]
+        assert set(rates) == {"original", "warm"}
+        assert all(0.0 <= rate <= 100.0 for rate in rates.values()), cell
+        assert math.isclose(cell["difference_pp"], rates["warm"] - rates["original"], abs_tol=1e-9)
+        assert cell["p"] is None or 0.0 <= cell["p"] <= 1.0
         per_dataset[cell["dataset"]] = per_dataset.get(cell["dataset"], 0) + int(cell["n"])
     assert set(per_dataset) <= set(STUDY_TASKS)
     # each dataset: questions × 2 contexts × 2 templates pairs at most (refusals drop pairs, never add)
     assert all(0 < n <= QUICK.questions * 4 for n in per_dataset.values()), per_dataset
+    if "main" in result:
+        assert 0 < result["main"]["n"] <= 2 * QUICK.questions * len(STUDY_TASKS)
+        assert -100.0 <= result["main"]["ame_pp"] <= 100.0
 
 
 def test_every_sample_was_generated_and_scored(demo_run: tuple[Path, str]) -> None:
