@@ -217,10 +217,11 @@ def _overview(analysis: Analysis) -> list[str]:
     ]
     main = analysis.regressions.get("main")
     if main:
-        direction = "more" if main["ame_pp"] > 0 else "less"
-        lines.append(f"Headline: on unmodified questions {analysis.candidate} answers incorrectly "
-                     f"{abs(main['ame_pp']):.2f} percentage points {direction} often than {analysis.base} "
-                     f"(p {_fmt_p(main['p'])}).")
+        effect = round(main["ame_pp"], 2)
+        how = (f"{abs(effect):.2f} percentage points {'more' if effect > 0 else 'less'} often than"
+               if effect else "as often as")
+        lines.append(f"Headline: on unmodified questions {analysis.candidate} answers incorrectly {how} "
+                     f"{analysis.base} (p {_fmt_p(main['p'])}).")
     return lines
 
 
