@@ -16,7 +16,7 @@ import hashlib
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from inspect_warmth.data.records import QuestionRecord
-from inspect_warmth.study.conditions import Condition, parse_contexts, parse_templates, user_message
+from inspect_warmth.study.conditions import Condition, design, parse_contexts, parse_templates, user_message
 from inspect_warmth.study.stimuli import stimuli
 
 
@@ -38,7 +38,7 @@ def study_condition(template: str = "original", context: str = "unmodified", see
     """
     (chosen_template,) = parse_templates(template)
     (amendment,) = parse_contexts(context)
-    Condition(chosen_template, amendment, 0 if amendment != "unmodified" else None)  # validates the pair
+    design((chosen_template,), (amendment,))  # raises for a neutral template with a context
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         meta = state.metadata
