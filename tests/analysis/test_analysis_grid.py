@@ -49,6 +49,15 @@ def test_dry_run_counts_and_estimates(tmp_path: Path) -> None:
     assert "upper bound" in g.dry_run_text(plan, capped)
 
 
+def test_dry_run_warms_up_at_the_models_concurrency(tmp_path: Path) -> None:
+    from inspect_ai.model import get_model
+
+    connections = get_model("mockllm/model", memoize=False).api.max_connections()
+    result = g.dry_run(_plan(tmp_path, samples=10))  # 40 samples: more than the model takes at once
+    assert 1 < connections < 40 and result.warmup_prompts == connections
+    assert "sent at once" in g.dry_run_text(_plan(tmp_path), result)
+
+
 def test_grid_labels_logs_per_variant(tmp_path: Path) -> None:
     plan = _plan(tmp_path)
     assert g.run_grid(plan, display="none")

@@ -255,3 +255,21 @@ def test_engine_failure_answers_caller_and_keeps_serving(tiny_llama_dir: Path) -
 def test_bad_model_arg_names_the_argument(tiny_llama_dir: Path) -> None:
     with pytest.raises(ValueError, match="max_batch='many'"):
         ours(tiny_llama_dir, max_batch="many")
+
+
+def test_default_batch_fits_the_cache_in_memory(tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from inspect_warmth.providers import warmth_hf_api as api
+
+    model = ours(tiny_llama_dir).api.model
+    per_token = api.kv_bytes_per_token(model)
+    config = model.config  # 2 layers, 2 key/value heads of 8 dims, float32
+    assert per_token == config.num_hidden_layers * 2 * 2 * 8 * 4
+    assert api.default_max_batch("cuda", model) == api.DEFAULT_MAX_BATCH["cuda"]
+    page = os.sysconf("SC_PAGE_SIZE")
+    ten_rows = 10 * per_token * api._COLUMNS_BUDGETED / api._CACHE_SHARE_OF_MEMORY
+    monkeypatch.setattr(os, "sysconf", lambda name: page if name == "SC_PAGE_SIZE" else int(ten_rows) // page + 1)
+    assert api.default_max_batch("cpu", model) == 10
+    with pytest.raises(ValueError, match="max_batch=0"):
+        ours(tiny_llama_dir, max_batch=0)

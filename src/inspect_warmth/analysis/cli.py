@@ -100,13 +100,14 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
 @click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
               "from a short measured warm-up, then stop.")
-@click.option("--warmup", default=4, show_default=True, type=int, help="Prompts timed by --dry-run.")
+@click.option("--warmup", default=None, type=int, help="Prompts --dry-run times, sent at once [default: as many as "
+              "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
 @click.option("--warmup-max-tokens", default=None, type=int,
               help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
 def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
          model_args: tuple[str, ...], max_samples: int | None, limit: int | None, dry_run: bool,
-         warmup: int, warmup_max_tokens: int | None) -> None:
+         warmup: int | None, warmup_max_tokens: int | None) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
     from inspect_warmth.analysis import grid as g
 

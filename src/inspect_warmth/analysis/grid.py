@@ -142,11 +142,18 @@ class DryRun:
         return self.generations * self.seconds_per_generation / 3600
 
 
-def dry_run(plan: GridPlan, warmup: int = 4, warmup_max_tokens: int | None = None) -> DryRun:
+#: Most warm-up prompts an automatic --dry-run sends (it sends as many as the model takes at once, up to this).
+AUTO_WARMUP_CAP = 64
+
+
+def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | None = None) -> DryRun:
     """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model.
 
-    ``warmup_max_tokens`` caps the warm-up replies (fast on slow hardware); the time per output token is then
-    scaled to the tasks' ``max_tokens``.
+    The warm-up prompts are sent at once, as ``eval`` keeps samples in flight. ``warmup=None`` sends as many as
+    the model's provider takes concurrently (its ``max_connections``, at most :data:`AUTO_WARMUP_CAP`), so a
+    batching provider such as ``warmth-hf`` is timed at the batch sizes the grid will reach. ``warmup_max_tokens``
+    caps the warm-up replies (fast on slow hardware); the time per output token is then scaled to the tasks'
+    ``max_tokens``.
     """
     tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
     per_task = {t: len(task.dataset) for t, task in tasks.items()}
@@ -154,17 +161,17 @@ def dry_run(plan: GridPlan, warmup: int = 4, warmup_max_tokens: int | None = Non
     generations = sum(per_task.values()) * n_variants
     judge_calls = sum(n for t, n in per_task.items() if _is_judged(plan, t)) * n_variants
     result = DryRun(samples_per_task=per_task, generations=generations, judge_calls=judge_calls)
-    if warmup > 0 and generations:
+    if (warmup is None or warmup > 0) and generations:
         first_task = next(t for t in plan.tasks if per_task[t])
-        prompts = [s.input for s in list(tasks[first_task].dataset)[: warmup + 1]]
+        wanted = (AUTO_WARMUP_CAP if warmup is None else warmup) + 1
+        prompts = [s.input for s in list(tasks[first_task].dataset)[:wanted]]
         model_spec = next(iter(plan.variants.values()))
         config = tasks[first_task].config
         full_tokens = config.max_tokens
         if warmup_max_tokens is not None and (full_tokens is None or warmup_max_tokens < full_tokens):
             config = config.merge(GenerateConfig(max_tokens=warmup_max_tokens))
             result.capped_at_tokens = warmup_max_tokens
-        seconds, tokens = _time_generations(model_spec, prompts, config, plan.model_args)
-        n_timed = max(1, len(prompts) - 1)
+        seconds, tokens, n_timed = _time_generations(model_spec, prompts, config, plan.model_args, warmup)
         if result.capped_at_tokens is not None and tokens > 0 and full_tokens:
             result.seconds_per_generation = seconds / tokens * full_tokens
         else:
@@ -173,25 +180,27 @@ def dry_run(plan: GridPlan, warmup: int = 4, warmup_max_tokens: int | None = Non
     return result
 
 
-def _time_generations(model_spec: str, prompts: list[Any], config: Any,
-                      model_args: dict[str, Any]) -> tuple[float, int]:
-    """Wall seconds and output tokens of the timed generations: one untimed call first (loads the model), then the
-    rest concurrently, as eval would send them."""
+def _time_generations(model_spec: str, prompts: list[Any], config: Any, model_args: dict[str, Any],
+                      warmup: int | None) -> tuple[float, int, int]:
+    """Wall seconds, output tokens and count of the timed generations: one untimed call first (loads the model),
+    then ``warmup`` prompts (or as many as the model takes at once) concurrently, as eval would send them."""
     import asyncio
 
     from inspect_ai.model import get_model
 
     model = get_model(model_spec, config=config, **model_args)
+    n = warmup if warmup is not None else min(AUTO_WARMUP_CAP, model.api.max_connections())
+    rest = prompts[1 : n + 1] or prompts[:1]
 
     async def run() -> tuple[float, int]:
         await model.generate(prompts[0])
-        rest = prompts[1:] or prompts[:1]
         start = time.perf_counter()
         outputs = await asyncio.gather(*(model.generate(p) for p in rest))
         tokens = sum(o.usage.output_tokens for o in outputs if o.usage is not None)
         return time.perf_counter() - start, tokens
 
-    return asyncio.run(run())
+    seconds, tokens = asyncio.run(run())
+    return seconds, tokens, len(rest)
 
 
 def dry_run_text(plan: GridPlan, result: DryRun) -> str:
@@ -208,8 +217,9 @@ def dry_run_text(plan: GridPlan, result: DryRun) -> str:
         hours = result.estimated_hours or 0.0
         how = (f"scaled from replies capped at {result.capped_at_tokens} tokens to full length (an upper bound)"
                if result.capped_at_tokens is not None else "measured")
+        first = next(iter(plan.variants.values()))
         lines.append(f"estimate: {result.seconds_per_generation:.3f} s per generation, {how}, on "
-                     f"{result.warmup_prompts} warm-up prompt(s) with {next(iter(plan.variants.values()))} -> about "
+                     f"{result.warmup_prompts} warm-up prompt(s) sent at once to {first} -> about "
                      f"{hours:.1f} h ({hours * 60:.0f} min) of generation for the grid. This is an estimate: it "
                      "excludes judging and model loading, and reply lengths and batching change it.")
     lines.append(f"logs would go to {plan.log_dir}/<variant>/")

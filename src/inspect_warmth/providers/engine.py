@@ -5,11 +5,13 @@ for the queue to fill: whenever rows are free it admits waiting requests at once
 closest to it in prompt length, left padded and prefilled together), merges them into the running batch's KV
 cache, and decodes one token for every active row per step. A row leaves the batch the step it ends (end of
 sequence, a stop string, or its token limit), its caller is answered immediately, and its cache rows are freed;
-columns that only padding still occupies are trimmed away. This is continuous batching on an ordinary
-``DynamicCache`` with the model's own attention, so greedy outputs equal ``generate``'s on the same prompts.
+columns that only padding still occupies are trimmed away. This is continuous batching with the model's own
+attention over a cache of :class:`~inspect_warmth.providers.kv_cache.SlabLayer` (new tokens written in place, no
+per-step copy), so greedy outputs equal ``generate``'s on the same prompts.
 
-Caches whose layers are not plain ``DynamicLayer`` (sliding-window or hybrid models) cannot be merged, so for
-them a batch is refilled only once it has drained; finished rows still leave it at once.
+Models whose cache layers are not plain full attention (sliding-window, linear or hybrid) keep transformers'
+``DynamicCache``, which cannot be merged, so for them a batch is refilled only once it has drained; finished
+rows still leave it at once.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
+from inspect_warmth.providers.kv_cache import slab_cache, swap_remove
 from inspect_warmth.providers.sampling import SamplingParams, choose_tokens
 
 logger = logging.getLogger(__name__)
 
 StopReason = Literal["stop", "max_tokens"]
+
+# Most free cache columns reserved ahead; longer replies grow the cache in steps.
+_SPARE_CAP = 512
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ class GenerationEngine:
                     fresh = None
                 if fresh is not None:
                     running.append(fresh)
-                    batch = self._retire(fresh if batch is None else self._merge(batch, fresh))
+                    batch = self._retire(self._merge(batch, fresh))
                     running[:] = [batch] if batch else []
             if batch is None:
                 continue
@@ -210,8 +216,6 @@ class GenerationEngine:
         return out.logits[:, -1, :]
 
     def _prefill(self, rows: list[GenerationRequest]) -> _Batch:
-        from transformers import DynamicCache
-
         self.prefills += 1
         width = max(len(r.prompt_ids) for r in rows)
         ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
@@ -224,13 +228,8 @@ class GenerationEngine:
                 request.generator = torch.Generator(device=self.device).manual_seed(request.seed)
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
-        try:
-            cache = DynamicCache(config=self.model.config)
-        except TypeError:  # transformers before 4.56 took no config
-            cache = DynamicCache()
+        cache = _dynamic_cache(self.model.config)
         logits = self._forward(ids, mask, positions, cache)
-        if self._mergeable and not _plain_dynamic(cache):
-            self._mergeable = False
         tokens = self._choose_tokens(logits, rows)
         batch = _Batch(rows=list(rows), cache=cache, mask=mask, positions=positions[:, -1], last=tokens)
         self._record(batch, tokens)
@@ -296,18 +295,21 @@ class GenerationEngine:
             return None
         if len(keep) == len(batch.rows):
             return batch
-        index = torch.tensor(keep, dtype=torch.long, device=batch.mask.device)
+        if not self._mergeable:
+            index = torch.tensor(keep, dtype=torch.long, device=batch.mask.device)
+            batch.cache.batch_select_indices(index)
+        else:
+            # the last live rows move into the finished rows' slots: one row copied per finished row
+            moves, keep = swap_remove(len(batch.rows), sorted(set(range(len(batch.rows))) - set(keep)))
+            for layer in batch.cache.layers:
+                layer.remove_rows(moves, len(keep))
+            index = torch.tensor(keep, dtype=torch.long, device=batch.mask.device)
         batch.rows = [batch.rows[i] for i in keep]
         batch.mask = batch.mask.index_select(0, index)
         batch.positions = batch.positions.index_select(0, index)
         batch.last = batch.last.index_select(0, index)
         if self._mergeable:
-            for layer in batch.cache.layers:
-                layer.keys = layer.keys.index_select(0, index)
-                layer.values = layer.values.index_select(0, index)
             self._trim(batch)
-        else:
-            batch.cache.batch_select_indices(index)
         return batch
 
     def _trim(self, batch: _Batch) -> None:
@@ -318,35 +320,45 @@ class GenerationEngine:
             return
         batch.mask = batch.mask[:, lead:]
         for layer in batch.cache.layers:
-            layer.keys = layer.keys[:, :, lead:, :]
-            layer.values = layer.values[:, :, lead:, :]
+            layer.drop_leading(lead)
 
-    def _merge(self, old: _Batch, new: _Batch) -> _Batch:
-        """Join two batches into one cache, left padding the shorter one's columns."""
+    def _merge(self, old: _Batch | None, new: _Batch) -> _Batch:
+        """Add a freshly prefilled batch to the running one (or start one from it): its cache rows are copied
+        into the slab, right-aligned, and the shorter side's mask is left padded."""
+        if old is None and not self._mergeable:
+            return new
+        if old is None:
+            cache = slab_cache(self.model.config, self.max_batch, _spare(new.rows))
+            if cache is None:  # not plain full attention: keep transformers' cache, refill only when drained
+                self._mergeable = False
+                return new
+            for slab, layer in zip(cache.layers, new.cache.layers, strict=True):
+                slab.update(layer.keys, layer.values)
+            new.cache = cache
+            return new
+        spare = _spare(old.rows + new.rows)
+        for slab, layer in zip(old.cache.layers, new.cache.layers, strict=True):
+            slab.spare = spare
+            slab.append(layer.keys, layer.values)
         width = max(old.mask.shape[1], new.mask.shape[1])
-
-        def pad(t: torch.Tensor, dim_from_end: int) -> torch.Tensor:
-            missing = width - t.shape[-dim_from_end]
-            if missing == 0:
-                return t
-            spec = [0, 0] * (dim_from_end - 1) + [missing, 0]
-            return F.pad(t, spec)
-
-        for a, b in zip(old.cache.layers, new.cache.layers, strict=True):
-            a.keys = torch.cat([pad(a.keys, 2), pad(b.keys, 2)], dim=0)
-            a.values = torch.cat([pad(a.values, 2), pad(b.values, 2)], dim=0)
-        old.mask = torch.cat([pad(old.mask, 1), pad(new.mask, 1)], dim=0)
+        old.mask = torch.cat(
+            [F.pad(old.mask, (width - old.mask.shape[1], 0)), F.pad(new.mask, (width - new.mask.shape[1], 0))]
+        )
         old.positions = torch.cat([old.positions, new.positions])
         old.last = torch.cat([old.last, new.last])
         old.rows = old.rows + new.rows
         return old
 
 
-def _plain_dynamic(cache: Any) -> bool:
-    """True when every layer of ``cache`` is a plain full-attention ``DynamicLayer`` (safe to merge and trim)."""
-    from transformers.cache_utils import DynamicLayer
+def _spare(rows: list[GenerationRequest]) -> int:
+    """Cache columns to keep free: the most tokens any row may still generate, capped."""
+    return min(_SPARE_CAP, max(r.max_new_tokens - len(r.generated) for r in rows))
 
-    layers = getattr(cache, "layers", None)
-    if not layers:
-        return False
-    return all(type(layer) is DynamicLayer for layer in layers)
+
+def _dynamic_cache(config: Any) -> Any:
+    from transformers import DynamicCache
+
+    try:
+        return DynamicCache(config=config)
+    except TypeError:  # transformers before 4.56 took no config
+        return DynamicCache()
