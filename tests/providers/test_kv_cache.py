@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from inspect_warmth.providers.kv_cache import SlabLayer, slab_cache, swap_remove  # noqa: E402
+from inspect_warmth.providers.kv_cache import SlabLayer, swap_remove, to_slabs  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -72,11 +72,11 @@ def test_slab_cache_decodes_bit_identically_to_dynamic_cache(tiny_llama_dir: Pat
     mask = torch.ones_like(ids)
     mask[0, :3] = 0
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    slab = slab_cache(model.config, max_rows=3, spare=2)
-    assert slab is not None and all(isinstance(layer, SlabLayer) for layer in slab.layers)
-    plain = DynamicCache(config=model.config)
+    slab, plain = DynamicCache(config=model.config), DynamicCache(config=model.config)
+    assert not to_slabs(slab, max_rows=3, spare=2), "an empty cache has nothing to move"
     with torch.inference_mode():
         outputs = [model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=c) for c in (slab, plain)]
+        assert to_slabs(slab, max_rows=3, spare=2) and all(isinstance(layer, SlabLayer) for layer in slab.layers)
         for _ in range(5):
             assert torch.equal(outputs[0].logits, outputs[1].logits)
             last = outputs[0].logits[:, -1].argmax(-1, keepdim=True)
@@ -86,3 +86,16 @@ def test_slab_cache_decodes_bit_identically_to_dynamic_cache(tiny_llama_dir: Pat
                 model(input_ids=last, attention_mask=mask, position_ids=positions, cache=c) for c in (slab, plain)
             ]
     assert torch.equal(outputs[0].logits, outputs[1].logits)
+
+
+def test_sliding_window_cache_is_left_alone() -> None:
+    from transformers import DynamicCache, MistralConfig
+
+    config = MistralConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2,
+                           num_key_value_heads=1, sliding_window=4, vocab_size=32)
+    cache = DynamicCache(config=config)
+    keys, values = _kv(1, 3, 0.0)
+    for index in range(len(cache.layers)):
+        cache.update(keys, values, index)
+    before = list(cache.layers)
+    assert not to_slabs(cache, max_rows=2, spare=1) and cache.layers == before

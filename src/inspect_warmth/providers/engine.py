@@ -28,7 +28,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 
-from inspect_warmth.providers.kv_cache import slab_cache, swap_remove
+from inspect_warmth.providers.kv_cache import swap_remove, to_slabs
 from inspect_warmth.providers.sampling import SamplingParams, choose_tokens
 
 logger = logging.getLogger(__name__)
@@ -325,16 +325,9 @@ class GenerationEngine:
     def _merge(self, old: _Batch | None, new: _Batch) -> _Batch:
         """Add a freshly prefilled batch to the running one (or start one from it): its cache rows are copied
         into the slab, right-aligned, and the shorter side's mask is left padded."""
-        if old is None and not self._mergeable:
-            return new
         if old is None:
-            cache = slab_cache(self.model.config, self.max_batch, _spare(new.rows))
-            if cache is None:  # not plain full attention: keep transformers' cache, refill only when drained
-                self._mergeable = False
-                return new
-            for slab, layer in zip(cache.layers, new.cache.layers, strict=True):
-                slab.update(layer.keys, layer.values)
-            new.cache = cache
+            if self._mergeable and not to_slabs(new.cache, self.max_batch, _spare(new.rows)):
+                self._mergeable = False  # not plain full attention: transformers' cache, refilled once drained
             return new
         spare = _spare(old.rows + new.rows)
         for slab, layer in zip(old.cache.layers, new.cache.layers, strict=True):

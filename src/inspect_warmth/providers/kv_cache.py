@@ -175,16 +175,14 @@ def swap_remove(rows: int, dead: list[int]) -> tuple[list[tuple[int, int]], list
     return moves, order[:rows]
 
 
-def slab_cache(config: Any, max_rows: int, spare: int) -> Any | None:
-    """A ``DynamicCache`` for ``config`` with :class:`SlabLayer` layers, or None when any layer is not plain
-    full attention (sliding-window, linear or hybrid models keep transformers' own layers)."""
-    from transformers import DynamicCache
-
-    try:
-        cache = DynamicCache(config=config)
-    except TypeError:  # transformers before 4.56 built layers lazily, without a config
-        return None
-    if not cache.layers or any(type(layer) is not DynamicLayer for layer in cache.layers):
-        return None
-    cache.layers = [SlabLayer(max_rows, spare) for _ in cache.layers]
-    return cache
+def to_slabs(cache: Any, max_rows: int, spare: int) -> bool:
+    """Move a prefilled cache's layers into :class:`SlabLayer` ones, in place; False (cache untouched) when any
+    layer is not plain full attention (sliding-window, linear or hybrid models keep transformers' own layers)."""
+    layers = getattr(cache, "layers", None)
+    if not layers or any(type(layer) is not DynamicLayer or not layer.is_initialized for layer in layers):
+        return False
+    slabs = [SlabLayer(max_rows, spare) for _ in layers]
+    for slab, layer in zip(slabs, layers, strict=True):
+        slab.update(layer.keys, layer.values)
+    cache.layers = slabs
+    return True

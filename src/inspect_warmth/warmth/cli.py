@@ -30,23 +30,15 @@ def _format_of(path: Path, what: str) -> str:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV (all values strings) or JSONL file (one JSON object per line; blank lines skipped)."""
-    if _format_of(path, "FILE") == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [dict(row) for row in csv.DictReader(handle)]
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise click.ClickException(f"{path} line {number}: not valid JSON ({err})") from err
-            if not isinstance(row, dict):
-                raise click.ClickException(f"{path} line {number}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
-    return rows
+    """Rows of a CSV (with a header) or JSONL file, read by the package's data reader; its errors name the row."""
+    from inspect_warmth.data.errors import DataFormatError
+    from inspect_warmth.data.readers import read_rows as read_data_rows
+
+    _format_of(path, "FILE")
+    try:
+        return read_data_rows(path)
+    except DataFormatError as err:
+        raise click.ClickException(str(err)) from err
 
 
 def texts_of(rows: list[dict[str, Any]], column: str, path: Path, *, allow_empty: bool) -> list[str]:
