@@ -146,3 +146,32 @@ def test_unknown_style_and_missing_split(tmp_path: Path) -> None:
     write_split(tmp_path)
     with pytest.raises(ValueError, match="unknown style 'hot'"):
         rewrite(tmp_path, options(lambda *a: output("x"), style="hot"), progress=False)
+
+
+def test_cache_keys_on_rewriter_prompt_and_generation_config(tmp_path: Path) -> None:
+    """Unit: one training split; a cached rewrite is reused only by the same rewriter, prompt and generation config.
+
+    (On the code before issue 13 the key held only style and input: the second run asked the model 0 times.)
+    """
+    data = write_split(tmp_path)
+    rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), Counter())), progress=False)
+    for change in ({"max_tokens": 512}, {"temperature": 0.3}):
+        calls: Counter[str] = Counter()
+        summary = rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), calls), **change),
+                          progress=False)
+        assert sum(calls.values()) == 10 and summary["from_cache"] == 0, change
+    other_model = RewriteOptions(style="warm", rewriter="mockllm/other",
+                                 model_args={"custom_outputs": scripted(lambda r, _: output(r), Counter())})
+    assert rewrite(data, other_model, progress=False)["from_cache"] == 0
+    same: Counter[str] = Counter()
+    assert rewrite(data, options(scripted(lambda r, _: output(r), same)), progress=False)["from_cache"] == 10
+
+
+def test_cache_key_includes_the_prompt_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit: one training split; editing the rewrite prompt's text invalidates the cache."""
+    from inspect_warmth.finetune import prompts
+
+    data = write_split(tmp_path)
+    rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), Counter())), progress=False)
+    monkeypatch.setattr(prompts, "REWRITE_USER_TEMPLATE", prompts.REWRITE_USER_TEMPLATE + "\nBe brief.")
+    assert rewrite(data, options(scripted(lambda r, _: output(r), Counter())), progress=False)["from_cache"] == 0

@@ -58,8 +58,25 @@ def summary_file(data_dir: Path, style: str) -> Path:
     return data_dir / f"rewrite.{style}.summary.json"
 
 
-def turns_of(rows: list[dict[str, Any]], style: str) -> list[Turn]:
-    """Every assistant turn of the split; the key hashes style, conversation, position and text."""
+def generation_fingerprint(options: RewriteOptions) -> str:
+    """What shapes a rewrite besides its input: rewriter model and its arguments, the style's system prompt and
+    user-message template (their full text), and the generation config (max_tokens, temperature).
+
+    Part of every cache key, so changing any of them rewrites again instead of reusing another setup's output.
+    """
+    from inspect_warmth.finetune.prompts import REWRITE_USER_TEMPLATE
+
+    return json.dumps({"rewriter": options.rewriter, "model_args": options.model_args,
+                       "system_prompt": rewrite_system_prompt(options.style), "user_template": REWRITE_USER_TEMPLATE,
+                       "max_tokens": options.max_tokens, "temperature": options.temperature},
+                      sort_keys=True, default=lambda value: type(value).__qualname__)  # (callables: by kind)
+
+
+def turns_of(rows: list[dict[str, Any]], options: RewriteOptions) -> list[Turn]:
+    """Every assistant turn of the split; the key hashes the generation fingerprint, style, conversation, position
+    and text."""
+    fingerprint = generation_fingerprint(options)
+    style = options.style
     turns = []
     for row in rows:
         user_message = ""
@@ -67,7 +84,7 @@ def turns_of(rows: list[dict[str, Any]], style: str) -> list[Turn]:
             if message["role"] == "user":
                 user_message = message["content"]
             elif message["role"] == "assistant":
-                raw = json.dumps([style, row["id"], index, user_message, message["content"]])
+                raw = json.dumps([fingerprint, style, row["id"], index, user_message, message["content"]])
                 key = hashlib.sha256(raw.encode()).hexdigest()[:24]
                 turns.append(Turn(key, row["id"], index, user_message, message["content"]))
     return turns
@@ -160,7 +177,7 @@ def rewrite(data_dir: Path, options: RewriteOptions, *, progress: bool = True) -
         raise ValueError("--retries must be >= 0 and --max-connections >= 1")
     rewrite_system_prompt(options.style)  # validates the style before any work
     rows = read_jsonl(source)
-    turns = turns_of(rows, options.style)
+    turns = turns_of(rows, options)
     cache = cache_file(data_dir, options.style)
     finished = {k for k, row in load_cache(cache).items() if row["status"] == "ok"}
     pending = [t for t in turns if t.key not in finished]
