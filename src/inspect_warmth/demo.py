@@ -216,7 +216,7 @@ def headline(responses: Any, trajectory_csv: Path) -> list[str]:
             lines.append(f"error rate {label}: not enough paired replies")
             continue
         base, warm = part["base_incorrect"], part["candidate_incorrect"]
-        per_question = (warm - base).groupby(part["dataset"] + "/" + part["question_id"]).mean()
+        per_question = (warm - base).groupby([part["model"], part["dataset"], part["question_id"]]).mean()
         p = float(sign_flip_max_t(per_question.to_numpy()[:, None])[1][0])
         verdict = "more errors beyond noise" if p < 0.05 else "within noise at this scale"
         lines.append(f"error rate {label}: base {base.mean():.1%} -> warm {warm.mean():.1%} "

@@ -99,3 +99,21 @@ def test_fdr_is_within_each_family() -> None:
     p = cells["p"].to_numpy()
     np.testing.assert_allclose(cells["p_fdr"].to_numpy(), benjamini_hochberg(p))
     assert cells.loc["unmodified", "p"] == pytest.approx(2 / 2**9)
+
+
+def test_odds_ratio_of_no_discordant_pairs_is_undefined_not_infinite() -> None:
+    """Unit: prompt pairs of one cell. b = c = 0 gave an odds ratio of ∞ before issue 13; it is undefined (NaN in
+    the table, None with a reason in the JSON, "NA (no discordant pairs)" in the report)."""
+    from inspect_warmth.analysis.report import cell_rows
+
+    rows = [_row(v, f"q{i}", "original", "unmodified", 0) for i in range(3) for v in ("original", "warm")]
+    rows += [_row("original", "q9", "original", "emotion:sad", 0), _row("warm", "q9", "original", "emotion:sad", 1)]
+    cells, _ = study_cells(design_frame(pd.DataFrame(rows), "original", "warm"))
+    same = cells.set_index("amendment").loc["unmodified"]
+    assert (same["b"], same["c"]) == (0, 0) and np.isnan(same["odds_ratio"])
+    entries = {e["amendment"]: e for e in cells_json(cells, "original", "warm")}
+    assert entries["unmodified"]["odds_ratio"] is None
+    assert entries["unmodified"]["odds_ratio_note"].startswith("undefined")
+    assert entries["emotion:sad"]["odds_ratio_note"].startswith("infinite")
+    printed = {r[3]: r[9] for r in cell_rows(cells)}
+    assert printed == {"unmodified": "NA (no discordant pairs)", "emotion:sad": "∞ (c = 0)"}

@@ -130,9 +130,9 @@ def separated_levels(formula: str, cells: pd.DataFrame) -> list[str]:
 def fit_glm(formula: str, data: pd.DataFrame, cluster: str | None = None) -> Fit:
     """Fit ``formula`` as the paper did (GLM Binomial) on rows collapsed to weighted patterns.
 
-    ``cluster=None``: the paper's non-robust SEs. ``cluster="question"``: cluster-robust SEs by question (rows
-    are then collapsed within question, which keeps each question's score sum and so the sandwich). Warnings of
-    the fit are recorded in ``Fit.warnings``, separation in ``Fit.separation``.
+    ``cluster=None``: the paper's non-robust SEs. ``cluster="question"``: cluster-robust SEs by question
+    (statsmodels ``cov_type="cluster"``, with its small-sample correction; fitted on the rows themselves). Warnings
+    of the fit are recorded in ``Fit.warnings``, separation in ``Fit.separation``.
     """
     import warnings
 
@@ -147,14 +147,17 @@ def fit_glm(formula: str, data: pd.DataFrame, cluster: str | None = None) -> Fit
     rhs = formula.split("~")[1]
     columns = sorted({col for term, col in TERM_COLUMNS.items() if term in rhs}
                      | ({"dataset"} if "C(dataset)" in rhs else set()) | ({cluster} if cluster else set()))
-    cells = data.groupby([*columns, "is_incorrect"], observed=True, sort=True).size().reset_index(name="_n")
-    model = smf.glm(formula, cells, family=sm.families.Binomial(), freq_weights=cells["_n"].to_numpy(float))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if cluster:
+            # row level: statsmodels' cluster correction counts rows, and freq_weights are "not fully supported"
+            cells = data[[*columns, "is_incorrect"]].assign(_n=1).reset_index(drop=True)
             groups = cells[cluster].astype("category").cat.codes.to_numpy()
+            model = smf.glm(formula, cells, family=sm.families.Binomial())
             result = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
         else:
+            cells = data.groupby([*columns, "is_incorrect"], observed=True, sort=True).size().reset_index(name="_n")
+            model = smf.glm(formula, cells, family=sm.families.Binomial(), freq_weights=cells["_n"].to_numpy(float))
             result = model.fit()
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return Fit(formula=formula, dropped=dropped, result=result, cells=cells, n=int(cells["_n"].sum()),
