@@ -27,7 +27,8 @@ def test_correlated_prompts_add_little_information() -> None:
     few = minimum_detectable_increase(100, 4, CI_EXAMPLE, assumptions=one, simulations=500)
     indep = minimum_detectable_increase(100, 4, CI_EXAMPLE, assumptions=PlanAssumptions(
         within_question_correlation=0.0), simulations=500)
-    assert few.units[0].mde_pp > 1.8 * indep.units[0].mde_pp
+    # sqrt(4) = 2 times the SE, partly offset by a lower max-T threshold (units then move together)
+    assert few.units[0].mde_pp > 1.5 * indep.units[0].mde_pp
 
 
 def test_bad_plans_are_refused() -> None:

@@ -162,7 +162,7 @@ def test_perfect_separation_is_flagged_and_its_p_marked_unreliable(tmp_path: Pat
 
     from inspect_warmth.analysis.cli import analyze
 
-    results, meta = run_regressions(study_design(_separated_table()))
+    _, meta = run_regressions(study_design(_separated_table()))
     assert meta["main"]["separation"], meta["main"]
     assert "all" in meta["main"]["separation"][0] and "are correct" in meta["main"]["separation"][0]
     assert "unreliable" in meta["main"]["unreliable"]

@@ -61,7 +61,7 @@ def test_truthfulqa_joins_the_full_answer_lists(data_dir: Path) -> None:
 def test_truthfulqa_without_csv_fails_unless_single_answers_are_allowed(tmp_path: Path) -> None:
     """Unit: one loader call per setting; the opt-in is also a task parameter."""
     write_sycophancy_eval(tmp_path)
-    with pytest.raises(MissingAnswerListsError, match="no TruthfulQA file.*allow_single_answer_lists"):
+    with pytest.raises(MissingAnswerListsError, match=r"no TruthfulQA file.*allow_single_answer_lists"):
         load_records("truthfulqa", tmp_path)
     with pytest.raises(MissingAnswerListsError):
         truthfulqa_task(data_dir=str(tmp_path), scorer="reference")
