@@ -80,7 +80,6 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
             except DesignError as exc:
                 analysis.notes.append(f"paired tests skipped: {exc}")
             analysis.rates = error_rates_by_condition(design.data)
-            analysis.variants = [design.base, design.candidate]
     capability = capability_rates(table)
     if not capability.empty:
         analysis.capability = capability
