@@ -194,8 +194,8 @@ def test_question_clustered_errors_match_an_uncollapsed_fit(simulated: pd.DataFr
     assert fit.result.params[name] == pytest.approx(direct.params[name], rel=1e-6)
     assert fit.result.bse[name] == pytest.approx(direct.bse[name], rel=1e-6)
     assert not fit.warnings
-    results, meta = run_regressions(design, cluster="question")
-    assert meta["main"]["errors"] == "cluster-robust by question"
-    plain, plain_meta = run_regressions(design)
-    assert plain_meta["main"]["errors"] == "plain GLM (PAPER.md §6)"
-    assert results["main"]["beta"] == pytest.approx(plain["main"]["beta"])
+    clustered, meta = main_effect(design, cluster="question")
+    assert meta["errors"] == "cluster-robust by question"
+    plain, plain_meta = main_effect(design)
+    assert plain_meta["errors"] == "plain GLM (PAPER.md §6)"
+    assert clustered["beta"] == pytest.approx(plain["beta"]) and clustered["se"] != pytest.approx(plain["se"])
