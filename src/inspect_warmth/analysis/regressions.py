@@ -58,8 +58,6 @@ TERM_COLUMNS: dict[str, str] = {
     "response_length": "response_length",
 }
 
-NO_BELIEF_TEMPLATES: tuple[str, ...] = ("original", "neutral")
-BELIEF_TEMPLATES: tuple[str, ...] = ("incorrect", "correct")
 
 # ------------------------------------------------------------------------------------------- data
 
