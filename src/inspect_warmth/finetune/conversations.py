@@ -14,13 +14,14 @@ Malformed rows raise :class:`ConversationFormatError` naming the file and row.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from inspect_warmth.data.readers import open_text
 
 #: ShareGPT ``from`` values (lower-cased) -> chat role.
 SHAREGPT_ROLES: dict[str, str] = {
@@ -126,13 +127,9 @@ def row_to_messages(row: Any, source: str, index: int) -> list[dict[str, str]]:
     )
 
 
-def _open_text(path: Path) -> Any:
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
-
-
 def _json_rows(path: Path) -> Iterator[tuple[int, Any]]:
     name = path.name.removesuffix(".gz")
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         if name.endswith(".jsonl"):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
