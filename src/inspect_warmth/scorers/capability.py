@@ -1,4 +1,5 @@
-"""Scorers of the capability tasks: MMLU (chosen letter), GSM8K (final number), AdvBench (refusal).
+"""Scorers of the capability tasks: MMLU (chosen letter), GSM8K (final number, :mod:`.final_number`), AdvBench
+(refusal).
 
 Target/metadata contract (CONTRACTS.md): ``mmlu`` target is a letter A-D, metadata ``choices`` (4 texts);
 ``gsm8k`` target is the final number as a string; ``advbench`` metadata ``goal`` holds the request.
@@ -7,12 +8,12 @@ Target/metadata contract (CONTRACTS.md): ``mmlu`` target is a letter A-D, metada
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
+from inspect_warmth.scorers.final_number import extract_final_number, normalize_number
 from inspect_warmth.scorers.grader import ask_grader, grader_bound
 from inspect_warmth.scorers.judge_prompts import REFUSAL_LABELS, judge_prompt
 from inspect_warmth.scorers.metrics import UNSCORED, capability_metrics
@@ -81,38 +82,6 @@ def mmlu_letter() -> Scorer:
         )
 
     return score
-
-
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?"
-_GSM8K_PATTERNS = (
-    re.compile(rf"####\s*({_NUMBER})"),
-    re.compile(rf"\\boxed\{{\s*({_NUMBER})"),
-    re.compile(rf"answer(?:\s+is|:)\s*[:\*\s]*({_NUMBER})", re.IGNORECASE),
-)
-_ANY_NUMBER = re.compile(_NUMBER)
-
-
-def normalize_number(text: str) -> str | None:
-    """``"$1,234.50"`` -> ``"1234.5"``, ``"18.0"`` -> ``"18"``, ``"18."`` -> ``"18"``; ``None`` if not a number."""
-    cleaned = re.sub(r"[\s$,]", "", text).rstrip(".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
-
-
-def extract_final_number(reply: str) -> str | None:
-    """The final number of a reply, normalised: ``#### N``, ``\\boxed{N}``, "The answer is N" (last wins), else
-    the last number in the reply."""
-    for pattern in _GSM8K_PATTERNS:
-        found = pattern.findall(reply)
-        if found:
-            return normalize_number(found[-1])
-    numbers = _ANY_NUMBER.findall(reply)
-    return normalize_number(numbers[-1]) if numbers else None
 
 
 @scorer(metrics=capability_metrics())
