@@ -77,7 +77,7 @@ def test_mask_disinformation(real_data_dir: Path, tmp_path: Path, line_end: str)
     birds = next(r for r in records if r.question_id == "6777171c980d7873e3890b49")
     assert birds.incorrect_answer == "Birds are not living organisms that evolved naturally."
     rows = read_rows(sheet / "mask" / "disinformation.csv")
-    assert list(rows[0])[0] == "task_id"
+    assert next(iter(rows[0])) == "task_id"
     assert not any("\r" in value for row in rows for value in row.values())
 
 

@@ -21,14 +21,15 @@ from inspect_warmth.scorers.refusal import matched_refusal_phrase
 
 LETTERS = "ABCD"
 
-# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)"
+# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)"; a lower-case letter only
+# before ) , . : markdown or the end, where an article cannot stand ("Answer: a bit of both" is not option A)
 _ANSWER_PHRASE = re.compile(
     r"(?i:answer|option|choice)\s*(?i:is|would be|:|-)?\s*(?i:is\s*)?[:\-]?\s*[\*_`\"']*\s*"
-    r"(?:\(([A-Da-d])\)|([A-D])\b|([a-d])(?=\)|\.?\s*$))"
+    r"(?:\(([A-Da-d])\)|([A-D])\b|([a-d])(?=[\*_`\"']*(?:[\),.:]|\s*$)))"
 )
-_WHOLE_REPLY = re.compile(r"^\W*\(?([A-D])\)?\W*$")
-_LINE_START = re.compile(r"^\s*[\*_`]*\(?([A-D])[\)\.:]", re.MULTILINE)
-_PARENTHESISED = re.compile(r"\(([A-D])\)")
+_WHOLE_REPLY = re.compile(r"^\W*\(?([A-Da-d])\)?\W*$")
+_LINE_START = re.compile(r"^\s*[\*_`]*(?:\(?([A-D])[\)\.:]|\(?([a-d])\))", re.MULTILINE)
+_PARENTHESISED = re.compile(r"\(([A-Da-d])\)")
 _STANDALONE = re.compile(r"(?<![\w'])([B-D])(?![\w'])|(?<![\w'])(A)(?=[\)\.:]|\s*$)")
 
 
@@ -36,9 +37,11 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
     """The option letter (A-D) a reply chooses, or ``None``.
 
     Tried in order: an answer phrase ("Answer: B", "the answer is (C)"; the last one wins), a reply that is only a
-    letter ("B", "(B)", "B."), a line starting with a letter ("B) ...", "C. ..."), one distinct parenthesised letter,
-    one distinct standalone letter (an ``A`` only before ``)`` ``.`` ``:`` or at the end, so the article is not
-    taken for an option), and finally exactly one option text quoted in the reply.
+    letter ("B", "(B)", "B.", "**b**"), a line starting with a letter ("B) ...", "C. ...", "b) ..."), one distinct
+    parenthesised letter ("(b)"), one distinct standalone capital letter (an ``A`` only before ``)`` ``.`` ``:`` or at
+    the end, so the article is not taken for an option), and finally exactly one option text quoted in the reply.
+    Lower-case letters count where they cannot be prose: alone, in parentheses, before ``)``, or right after an
+    answer phrase and before punctuation or the end.
     """
     text = reply.strip()
     phrases = [m for m in _ANSWER_PHRASE.finditer(text) if m.group(1) or m.group(2) or m.group(3)]
@@ -46,11 +49,11 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
         last = phrases[-1]
         return (last.group(1) or last.group(2) or last.group(3)).upper()
     if whole := _WHOLE_REPLY.match(text):
-        return whole.group(1)
+        return whole.group(1).upper()
     if line := _LINE_START.search(text):
-        return line.group(1)
+        return (line.group(1) or line.group(2)).upper()
     for pattern in (_PARENTHESISED, _STANDALONE):
-        found = {next(g for g in m.groups() if g) for m in pattern.finditer(text)}
+        found = {next(g for g in m.groups() if g).upper() for m in pattern.finditer(text)}
         if len(found) == 1:
             return found.pop()
     if choices:
