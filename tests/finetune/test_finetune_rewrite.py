@@ -175,3 +175,22 @@ def test_cache_key_includes_the_prompt_text(tmp_path: Path, monkeypatch: pytest.
     rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), Counter())), progress=False)
     monkeypatch.setattr(prompts, "REWRITE_USER_TEMPLATE", prompts.REWRITE_USER_TEMPLATE + "\nBe brief.")
     assert rewrite(data, options(scripted(lambda r, _: output(r), Counter())), progress=False)["from_cache"] == 0
+
+
+def test_reasoning_of_the_rewriter_is_not_the_rewrite(tmp_path: Path) -> None:
+    """Unit: one rewrite per turn; a reasoning rewriter's <think> block must not reach the training data, and one
+    cut off while reasoning (nothing visible) is retried as empty."""
+    data = write_split(tmp_path, n=2)
+    calls: Counter[str] = Counter()
+
+    def thinks(reply: str, attempt: int) -> ModelOutput:
+        if reply == "answer 1a" and attempt == 1:
+            return output("<think>Make it warmer, but the user")
+        return output(f"<think>Make it warmer.</think>\n\nFriend, {reply}")
+
+    summary = rewrite(data, options(scripted(thinks, calls)), progress=False)
+    assert summary["rewritten"] == 4 and summary["failed"] == 0 and summary["problems"] == {"empty": 1}
+    rows = read_jsonl(data / "train.warm.jsonl")
+    assert rows[0]["messages"][1]["content"] == "Friend, answer 0a"
+    assert rows[1]["messages"][1]["content"] == "Friend, answer 1a"
+    assert not any("<think>" in m["content"] for r in rows for m in r["messages"])

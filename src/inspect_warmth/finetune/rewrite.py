@@ -6,7 +6,8 @@ arrives, so a killed run resumes where it stopped and never asks the model again
 A rewrite that errors, comes back empty, is cut off (``stop_reason == "max_tokens"``) or loses a code block of the
 original is retried up to ``retries`` times, then recorded as failed (and retried again by the next run). Rows with
 a failed turn are left out of ``train.<style>.jsonl`` and listed in ``rewrite.<style>.summary.json``: no row is lost
-silently.
+silently. A rewriter's reasoning (``<think>`` blocks, :mod:`inspect_warmth.scorers.visible_answer`) is not part of
+the rewrite.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from inspect_warmth.finetune.files import TRAIN_FILE, read_jsonl, styled_train_file, write_json, write_jsonl
 from inspect_warmth.finetune.prompts import rewrite_system_prompt, rewrite_user_message
+from inspect_warmth.scorers.visible_answer import visible_answer
 
 _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 
@@ -148,7 +150,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
                     except Exception as err:  # a failed call is retried like a bad rewrite
                         reasons.append(f"error: {type(err).__name__}: {err}"[:300])
                         continue
-                    text = output.completion.strip()
+                    text = visible_answer(output).strip()  # a reasoning rewriter's <think> is no rewrite
                     problem = rewrite_problem(turn.reply, text, str(output.stop_reason))
                     if problem is None:
                         ok = True
