@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 from inspect_warmth.analysis.design import (
     REFUSAL_REASON,
-    STUDY_DATASETS,
     canonical_labels,
     code_conditions,
     refusal_rule,
@@ -352,5 +351,3 @@ def gate_json(result: GateResult) -> dict[str, Any]:
                    "excluded": [{"reason": r, "pairs": n} for r, n in result.excluded.most_common()],
                    "notes": result.notes})
 
-
-__all__ = ["FAIL", "PASS", "STUDY_DATASETS", "UNUSABLE", "gate_tables", "run_gate"]

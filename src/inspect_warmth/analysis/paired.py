@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 from inspect_warmth.analysis.design import TEST_TYPES, DesignError, DesignFrame
 
 AnalysisError = DesignError
-__all__ = ["TEST_TYPES", "paired_tests", "study_cells"]
 #: How the study's tables label Cohen's g (read off results_*_ft.csv: < 0.2 Small, < 0.5 Medium, else Large).
 G_LABELS: tuple[tuple[float, str], ...] = ((0.2, "Small"), (0.5, "Medium"), (float("inf"), "Large"))
 

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from inspect_warmth.analysis.figures import Figure
-from inspect_warmth.analysis.responses import STUDY_DATASETS, Responses
+from inspect_warmth.analysis.design import STUDY_DATASETS
+from inspect_warmth.analysis.responses import Responses
 
 if TYPE_CHECKING:
     from inspect_warmth.analysis.design import DesignFrame
