@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from inspect_warmth.analysis.figures import Figure
 from inspect_warmth.analysis.design import STUDY_DATASETS
+from inspect_warmth.analysis.figures import Figure
 from inspect_warmth.analysis.responses import Responses
 
 if TYPE_CHECKING:
