@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspect_warmth.analysis.design import CAPABILITY_DATASETS, STUDY_DATASETS
+from inspect_warmth.scorers.visible_answer import visible_answer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,7 +104,7 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
     reply: str | None = None
     output = getattr(sample, "output", None)
     if output is not None and output.choices:
-        reply = output.completion
+        reply = visible_answer(output)  # the reply's length excludes its reasoning
     for name, score in (sample.scores or {}).items():
         if name in NON_CORRECTNESS_SCORERS:
             continue
