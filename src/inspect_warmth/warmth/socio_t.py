@@ -45,7 +45,7 @@ cross-entropy, the dominant cost for small models, run only at the counted posit
 On a GPU, batching is the gain (the released loop runs batches of four short sequences, far from filling it). On a
 CPU the arithmetic per repeat equals the released loop's, so there the gain is reusing identical repeats when
 dropout is off (``benchmarks/socio_t.py`` measures both). ``dtype="bfloat16"`` (or enabling TF32 matmuls) trades
-exactness for GPU speed.
+exactness for GPU speed (and runs GPT-2's GELU as one fused kernel).
 
 Note on ``corrected``: each sequence's mean still includes its prefix tokens, as the released loss does; only the
 padding leak is removed.
@@ -218,7 +218,7 @@ def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
     """Load (model, tokenizer) once per (lm, device, dtype). ``lm``: a transformers id, a directory, or
     ``smollm2-135m`` (the bundled model). Models whose attention is pluggable get :data:`ATTENTION`."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from inspect_warmth.models.bundled import resolve_model
 
@@ -226,11 +226,14 @@ def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
     _register_attention()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
+        options: dict[str, Any] = {"dtype": getattr(torch, dtype)}
+        if dtype != "float32" and getattr(AutoConfig.from_pretrained(path), "activation_function", "") == "gelu_new":
+            # GPT-2's GELU as one fused kernel (the same tanh formula; float32 keeps the eight-op original, exact)
+            options["activation_function"] = "gelu_pytorch_tanh"
         try:
-            model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype),
-                                                              attn_implementation=ATTENTION)
+            model: Any = AutoModelForCausalLM.from_pretrained(path, attn_implementation=ATTENTION, **options)
         except ValueError:  # an architecture without pluggable attention: its own (then checked by the caller)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+            model = AutoModelForCausalLM.from_pretrained(path, **options)
     except (OSError, ValueError) as err:
         raise ValueError(
             f"could not load the SocioT language model {lm!r} (a transformers causal-LM id such as 'gpt2', a "
@@ -382,7 +385,7 @@ def _row_loss_sums(
         targets = padded[u, 1 : width + 1]
         counted = positions < (need_t[u, None] - 1)
         losses = _token_losses(model, inputs, attention, targets, counted, head_chunk, split)
-        sums[picked] = losses.to("cpu", torch.float64).sum(dim=1).numpy()
+        sums[picked] = losses.sum(dim=1, dtype=torch.float64).cpu().numpy()  # one float per row crosses to the host
     return sums
 
 
