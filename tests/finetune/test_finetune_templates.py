@@ -120,3 +120,16 @@ def test_missing_local_base_names_the_flag(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"/gone/home/base.*--base-model DIR"):
         adapter_base(tmp_path)
     assert adapter_base(tmp_path, "elsewhere/model") == "elsewhere/model"
+
+
+def test_cli_reports_a_failed_start_without_a_traceback(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    from click.testing import CliRunner
+
+    from inspect_warmth.finetune.cli import finetune
+
+    data = _write(tmp_path / "data", [TWO_EXCHANGES])
+    result = CliRunner().invoke(finetune, ["train", str(data), "--base", str(tiny_llama_dir), "--out",
+                                           str(tmp_path / "run"), "--max-length", "4"])
+    assert result.exit_code == 1 and "Error: " in result.output and "no conversation left" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "run" / RUN_FILE).exists()
