@@ -244,6 +244,9 @@ def main() -> None:
     last = f"ratio={reference_s / ours_s:.1f} max_abs_diff={max_abs_diff:.2e}"
     if args.workload:
         dtype = args.dtype or ("bfloat16" if device == "cuda" else "float32")
+        # a tenth first, so that a run cut short by a time limit still says roughly how long the whole takes
+        tenth = paper_workload(lm, device, dtype, args.seed, max(1, args.workload_texts // 10), args.workload_samples)
+        print(f"  x 10 = ~{10 * tenth:.0f} s expected for the whole workload", flush=True)
         seconds = paper_workload(lm, device, dtype, args.seed, args.workload_texts, args.workload_samples)
         last += f" workload_s={seconds:.1f}"
     elif device == "cpu":
