@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU check of issue 15 (finetune throughput + SocioT workload), run ONCE, unattended, from the repo root of a lent
 # H100/H200. Carry the ignored folder out/bench (wheels/, tokenizer/, hh_rlhf_600.tokens.jsonl; ~7 MB), e.g.
-#   run(command="bash device_check.sh", carry=["out/bench"], timeout_s=500)
+#   run(command="bash benchmarks/device_check.sh", carry=["out/bench"], timeout_s=500)
 # Under 8 minutes: finetune benchmark <= 230 s (timeout; ~2 min expected), SocioT benchmark <= 210 s (timeout).
 # SMOKE=1 runs the same sequence on a CPU with tiny shapes (how it was checked before the GPU run).
 set -x
@@ -9,13 +9,16 @@ export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OF
 export TQDM_DISABLE=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 HF_HUB_DISABLE_PROGRESS_BARS=1
 
 # trl, datasets (+ dill, multiprocess) and liger-kernel are not in the device image: unpack the carried pure-Python
-# wheels (device_wheels.txt) into /tmp/site; no pip, no network.
+# wheels (benchmarks/device_wheels.txt) into /tmp/site; no pip, no network.
 mkdir -p /tmp/site
-for wheel in "${WHEELS:-out/bench/wheels}"/*.whl; do python -m zipfile -e "$wheel" /tmp/site; done
+for wheel in "${WHEELS:-out/bench/wheels}"/*.whl; do python3 -m zipfile -e "$wheel" /tmp/site; done
 export PYTHONPATH="/tmp/site:$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+# datasets 5.2 wants pyarrow >= 24; unpack a carried pyarrow wheel (out/bench/pyarrow/) only where the image's is older.
+python3 -c 'import sys, pyarrow; sys.exit(int(pyarrow.__version__.split(".")[0]) < 24)' \
+  || for wheel in out/bench/pyarrow/*.whl; do [ -f "$wheel" ] && python3 -m zipfile -e "$wheel" /tmp/site; done
 
 nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv || true
-python - <<'EOF'
+python3 - <<'EOF'
 import importlib, sys
 for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "liger_kernel"):
     try:
@@ -40,7 +43,7 @@ else
   SOCIO_T=(--device cuda --lm random-gpt2-small --tokenizer out/bench/tokenizer --texts 100 --samples 2 --workload)
 fi
 
-timeout 230 python benchmarks/finetune.py "${FINETUNE[@]}" "${ROWS_ARG[@]}"
+timeout 230 python3 benchmarks/finetune.py "${FINETUNE[@]}" "${ROWS_ARG[@]}"
 echo "finetune benchmark exit: $?"
-timeout 210 python benchmarks/socio_t.py "${SOCIO_T[@]}"
+timeout 210 python3 benchmarks/socio_t.py "${SOCIO_T[@]}"
 echo "socio_t benchmark exit: $?"
