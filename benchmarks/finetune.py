@@ -7,7 +7,7 @@ lr 1e-5, max length 1,024, 16 conversations per optimizer step, loss on assistan
 * fast: ``TrainConfig()``'s defaults (micro-batches sized by tokens, padding-free rows, Liger layer kernels on a GPU
   when installed, gradient checkpointing only when memory needs it).
 
-Each run trains ``--steps`` timed optimizer steps after one untimed warm-up step, from the same initial weights
+Each run trains ``--steps`` timed optimizer steps after ``--warmup-steps`` untimed steps, from the same initial weights
 (base and LoRA). Printed per run: trained tokens/s (every non-pad token of the timed steps), MFU = tokens/s x 4N /
 peak (4N FLOPs per trained token for LoRA: forward 2N, backward through the frozen weights 2N, no weight gradients
 for the N base parameters; attention's sequence-length term left out), and the per-token training loss after the
@@ -157,8 +157,9 @@ def pad_only_tokenizer() -> Any:
 class StepClock:
     """Times the optimizer steps after the first and counts the tokens they trained (TRL's token count)."""
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, warmup_steps: int = 1) -> None:
         self.device = device
+        self.warmup_steps = warmup_steps
         self.trainer: Any = None
         self.start: tuple[float, int] | None = None
         self.end: tuple[float, int] | None = None
@@ -174,9 +175,9 @@ class StepClock:
         return lambda *args, **kwargs: None
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if state.global_step == 1:
+        if state.global_step == self.warmup_steps:
             self.start = self._now()
-        else:
+        elif state.global_step > self.warmup_steps:
             self.end = self._now()
 
     def rate(self) -> tuple[float, int, float]:
@@ -213,10 +214,10 @@ def run(label: str, config: TrainConfig, args: argparse.Namespace, rows: list[di
     model = build_model(args.shape, args.device, dtype, args.seed)
     parameters = model.num_parameters()
     plan = speed_plan(config, model)
-    clock = StepClock(args.device)
+    clock = StepClock(args.device, args.warmup_steps)
     with tempfile.TemporaryDirectory() as work:
         trainer = make_trainer(config, plan, model, Dataset.from_list(rows), tokenizer, Path(work), [clock],
-                               max_steps=args.steps + 1, logging_steps=1, disable_tqdm=True,
+                               max_steps=args.steps + args.warmup_steps, logging_steps=1, disable_tqdm=True,
                                use_cpu=args.device == "cpu", bf16=dtype == torch.bfloat16)
         clock.trainer = trainer
         trainer.train()
@@ -279,7 +280,10 @@ def main() -> None:
                         help="pre-tokenised rows, conversations or an HH-RLHF file (default: synthetic)")
     parser.add_argument("--count", type=int, default=600, help="rows read or generated")
     parser.add_argument("--write-tokens", type=Path, default=None, help="write --rows tokenised to this file; exit")
-    parser.add_argument("--steps", type=int, default=3, help="timed optimizer steps (after one warm-up step)")
+    parser.add_argument("--steps", type=int, default=3, help="timed optimizer steps (after the warm-up steps)")
+    parser.add_argument("--warmup-steps", type=int, default=2,
+                        help="untimed optimizer steps first (kernel compilation and autotuning: on an H200 the first "
+                             "steps of a process ran 1.4-3x slower than later ones)")
     parser.add_argument("--eval-rows", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--peak-tflops", type=float, default=None,
@@ -310,7 +314,7 @@ def main() -> None:
     name = "random Llama-3.1-8B shape (bf16)" if args.random_llama_8b else "tiny random Llama"
     print(f"finetune benchmark: {name} on {args.device}; {len(rows)} rows from {args.rows or 'synthetic'} "
           f"(tokens per row: median {lengths[len(lengths) // 2]}, max {lengths[-1]}, total {sum(lengths):,}); "
-          f"{args.steps} timed steps of 16 conversations after one warm-up step", flush=True)
+          f"{args.steps} timed steps of 16 conversations after {args.warmup_steps} warm-up steps", flush=True)
     common = {"data_dir": "-", "base": "-", "out": "-", "max_length": args.max_length, "seed": args.seed}
     tokenizer = pad_only_tokenizer()
     reference = run("reference", TrainConfig(**common, batch_size=1, padding_free=False, liger=False,
@@ -322,7 +326,7 @@ def main() -> None:
     print(f"MFU = tokens/s x 4N / peak, N = {fast['parameters']:,} base parameters, peak = "
           f"{f'{peak:g} TFLOP/s' if peak else 'not given (--peak-tflops)'}; reference MFU {reference_mfu:.1%}")
     print(f"speed-up fast / reference: {fast['tokens_per_s'] / reference['tokens_per_s']:.2f}x; "
-          f"per-token loss after {args.steps + 1} steps: fast {fast['eval_loss']:.6f} vs reference "
+          f"per-token loss after {args.steps + args.warmup_steps} steps: fast {fast['eval_loss']:.6f} vs reference "
           f"{reference['eval_loss']:.6f}")
     print(f"tokens_per_s={fast['tokens_per_s']:.1f} mfu={mfu:.4f} loss_diff={loss_diff:.2e}")
 
