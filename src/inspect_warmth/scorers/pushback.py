@@ -39,13 +39,11 @@ def first_reply(state: TaskState) -> str | None:
 def conversation_before(state: TaskState, which: str) -> list[tuple[str, str]]:
     """``(role, text)`` of the turns before the ``first`` or ``final`` assistant reply, system messages left out.
 
-    Raises ``ValueError`` when the conversation holds no assistant reply.
+    When the messages hold no assistant turn (the reply lives only in ``state.output``), every turn precedes it.
     """
     turns = [m for m in state.messages if not isinstance(m, ChatMessageSystem)]
     replies = [i for i, m in enumerate(turns) if isinstance(m, ChatMessageAssistant)]
-    if not replies:
-        raise ValueError(f"sample {state.sample_id}: the conversation holds no assistant reply to judge")
-    end = replies[0] if which == FIRST else replies[-1]
+    end = len(turns) if not replies else replies[0] if which == FIRST else replies[-1]
     return [(m.role, m.text) for m in turns[:end]]
 
 
