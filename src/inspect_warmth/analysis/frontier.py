@@ -183,10 +183,11 @@ def frontier_table(errors: pd.DataFrame, warmth: Sequence[dict[str, Any]], max_e
 
     pooled = errors[errors["dataset"] == POOLED].drop(columns="dataset")
     warm = pd.DataFrame(list(warmth)).rename(columns={"n": "warmth_n"})[["epoch", "socio_t", "socio_t_se", "warmth_n"]]
+    base = pooled.loc[pooled["epoch"] == 0.0, "error_pp"]
+    if base.empty or not math.isfinite(float(base.iloc[0])):
+        raise FrontierError("the frontier needs the base model's error rate (epoch 0) as the reference for the budget")
+    base_error = float(base.iloc[0])
     table = pooled.merge(warm, on="epoch", how="outer").sort_values("epoch").reset_index(drop=True)
-    if 0.0 not in set(table["epoch"]):
-        raise FrontierError("the frontier needs the base model (epoch 0) as the reference for the error budget")
-    base_error = float(table.loc[table["epoch"] == 0.0, "error_pp"].iloc[0])
     table["warmth_ci_low"] = table["socio_t"] - 1.96 * table["socio_t_se"]
     table["warmth_ci_high"] = table["socio_t"] + 1.96 * table["socio_t_se"]
     table["error_increase_pp"] = table["error_pp"] - base_error
@@ -213,8 +214,10 @@ def plot_frontier(table: pd.DataFrame, max_error_increase_pp: float, path: Path)
         ax.annotate(f"epoch {row['epoch']:g}", (row["error_pp"], row["socio_t"]), textcoords="offset points",
                     xytext=(5, 5), fontsize=8)
     base_error = float(table.loc[table["epoch"] == 0.0, "error_pp"].iloc[0])
-    ax.axvspan(ax.get_xlim()[0], base_error + max_error_increase_pp, color="tab:green", alpha=0.1,
+    left, right = ax.get_xlim()
+    ax.axvspan(left, min(right, base_error + max_error_increase_pp), color="tab:green", alpha=0.1,
                label=f"error ≤ base + {max_error_increase_pp:g} pp")
+    ax.set_xlim(left, right)
     chosen = table[table["chosen"]]
     if not chosen.empty:
         ax.plot(chosen["error_pp"], chosen["socio_t"], "*", markersize=16, color="tab:orange", label="chosen")
