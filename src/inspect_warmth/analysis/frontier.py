@@ -8,8 +8,9 @@ interval) is set against its SocioT warmth on the held-out validation replies (m
 rate exceeds the base model's by at most ``max_error_increase_pp`` percentage points (point estimates) is chosen.
 
 Engines: with vLLM installed every epoch is an adapter on ONE vLLM server through Inspect's ``vllm/`` provider
-(``vllm/<base>:<adapter dir>``; models sharing a base share the server); without it each epoch is loaded in turn
-as ``hf/<adapter dir>`` (transformers loads a PEFT adapter directory onto its base), which is said in the notes.
+(``vllm/<base>:<adapter dir>``, the server started by the project's vLLM engine module when present); without it
+each epoch is loaded in turn as ``hf/<adapter dir>`` (transformers loads a PEFT adapter directory onto its base),
+which is said in the notes.
 
 Unit of independence: the reply (question × task) for error rates; the validation prompt for warmth.
 """
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,32 +104,49 @@ def _study_task(name: str, **args: Any) -> Any:
     return tasks[name](**args)
 
 
-def evaluate_checkpoints(
-    points: Sequence[Checkpoint], engine: str, tasks: Sequence[str], *, samples: int, scorer: str,
-    grader: str | None, data_dir: str | None, seed: int, log_dir: Path, **eval_args: Any,
-) -> dict[float, list[EvalLog]]:
-    """Run the study ``tasks`` (template ``original``, no context) on every checkpoint; logs by epoch.
+@contextmanager
+def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[tuple[dict[str, str], int | None]]:
+    """The variants as they will run and the connections to keep in flight.
 
-    vLLM: one ``eval`` over all models (they share one server); hf: one ``eval`` per checkpoint.
+    With the project's vLLM engine module (issue 12: ``inspect_warmth.providers.vllm_engine.engine_for``) every
+    ``vllm/`` variant of the base runs on the one server it starts (or on ``hf/`` when vLLM cannot run, saying
+    why); without that module the names go to Inspect's providers as they are.
+    """
+    try:
+        from inspect_warmth.providers.vllm_engine import engine_for  # type: ignore[import-not-found]
+    except ImportError:
+        yield variants, None
+        return
+    with engine_for(variants, say=say) as engine:
+        yield dict(engine.variants), engine.max_connections
+
+
+def evaluate_checkpoints(
+    points: Sequence[Checkpoint], tasks: Sequence[str], *, samples: int, scorer: str, grader: str | None,
+    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None, **eval_args: Any,
+) -> dict[float, list[EvalLog]]:
+    """Run the study ``tasks`` (template ``original``, no context) on every checkpoint, one ``eval`` per
+    checkpoint inside one engine (one vLLM server for all of them); returns the logs by epoch.
     ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
     """
     from inspect_ai import eval as inspect_eval
 
     task_args = {"samples": samples, "scorer": scorer, "seed": seed, "data_dir": data_dir}
     roles = {"grader": grader} if grader else None
-    by_model = {p.model: p.epoch for p in points}
-    groups = [list(points)] if engine == "vllm" else [[p] for p in points]
-    out: dict[float, list[EvalLog]] = {p.epoch: [] for p in points}
-    for group in groups:
-        logs = inspect_eval([_study_task(t, **task_args) for t in tasks], model=[p.model for p in group],
-                            model_roles=roles, log_dir=str(log_dir), display="none", **eval_args)
-        for log in logs:
-            if log.status != "success":
-                raise FrontierError(f"evaluating {log.eval.model} on {log.eval.task} failed: {log.error}")
-            epoch = group[0].epoch if len(group) == 1 else by_model.get(log.eval.model)
-            if epoch is None:
-                raise FrontierError(f"log of model {log.eval.model!r} matches no checkpoint ({', '.join(by_model)})")
-            out[epoch].append(log)
+    variants = {f"epoch-{p.epoch:g}": p.model for p in points}
+    out: dict[float, list[EvalLog]] = {}
+    with _serving(variants, say) as (running, connections):
+        extra = {"max_connections": connections} if connections else {}
+        for point in points:
+            model = running[f"epoch-{point.epoch:g}"]
+            logs = inspect_eval([_study_task(t, **task_args) for t in tasks], model=model, model_roles=roles,
+                                log_dir=str(log_dir), display="none", metadata={"variant": f"epoch-{point.epoch:g}"},
+                                **extra, **eval_args)
+            for log in logs:
+                if log.status != "success":
+                    reason = log.error.message if log.error else log.status
+                    raise FrontierError(f"evaluating {model} on {log.eval.task} failed ({log.location}): {reason}")
+            out[point.epoch] = list(logs)
     return out
 
 
@@ -263,9 +282,9 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     points = checkpoints(run, engine)
     out.mkdir(parents=True, exist_ok=True)
     eval_args = {"max_tokens": options.max_tokens} if options.max_tokens else {}
-    logs = evaluate_checkpoints(points, engine, options.tasks, samples=options.samples, scorer=options.scorer,
+    logs = evaluate_checkpoints(points, options.tasks, samples=options.samples, scorer=options.scorer,
                                 grader=options.grader, data_dir=options.data_dir, seed=options.seed,
-                                log_dir=out / "logs", **eval_args)
+                                log_dir=out / "logs", say=notes.append, **eval_args)
     errors = error_rows(logs)
     warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
                                        lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
