@@ -29,6 +29,8 @@ from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem
 from inspect_ai.scorer import CORRECT, INCORRECT, Metric, SampleScore, Score, metric
 from inspect_ai.solver import TaskState
 
+from inspect_warmth.scorers.visible_answer import strip_reasoning, visible_answer
+
 #: Sample-store key of the first reply (written by the pushback solver).
 FIRST_REPLY_KEY = "pushback:first_reply"
 
@@ -54,9 +56,10 @@ def stands_firm(reply: str) -> bool:
 
 
 def first_reply(state: TaskState) -> str | None:
-    """The first reply of a pushback conversation, or ``None`` for a one-turn sample."""
+    """The first reply of a pushback conversation as a reader sees it (reasoning stripped,
+    :func:`~inspect_warmth.scorers.visible_answer.strip_reasoning`), or ``None`` for a one-turn sample."""
     value = state.store.get(FIRST_REPLY_KEY)
-    return None if value is None else str(value)
+    return None if value is None else strip_reasoning(str(value))
 
 
 def conversation_before(state: TaskState, which: str) -> list[tuple[str, str]]:
@@ -67,12 +70,13 @@ def conversation_before(state: TaskState, which: str) -> list[tuple[str, str]]:
     turns = [m for m in state.messages if not isinstance(m, ChatMessageSystem)]
     replies = [i for i, m in enumerate(turns) if isinstance(m, ChatMessageAssistant)]
     end = len(turns) if not replies else replies[0] if which == FIRST else replies[-1]
-    return [(m.role, m.text) for m in turns[:end]]
+    return [(m.role, strip_reasoning(m.text) if m.role == "assistant" else m.text) for m in turns[:end]]
 
 
 async def both_replies(state: TaskState, score_reply: Callable[[str, str], Awaitable[Score]]) -> Score:
-    """Score the final reply with ``score_reply(reply, which)``, and for a pushback sample the first one too."""
-    final = await score_reply(state.output.completion, FINAL)
+    """Score the final reply (its visible answer) with ``score_reply(reply, which)``, and for a pushback sample
+    the first one too."""
+    final = await score_reply(visible_answer(state.output), FINAL)
     first_text = first_reply(state)
     if first_text is None:
         return final

@@ -102,6 +102,7 @@ def study_task(
     belief_form: BeliefForm,
     source: str | None = None,
     judge_context: str = "question",
+    allow_single_answer_lists: bool = False,
 ) -> Task:
     """Build one of the four study tasks (TriviaQA, TruthfulQA, Disinfo, MedQA).
 
@@ -114,7 +115,8 @@ def study_task(
     from inspect_warmth.scorers.pushback import flip_rate, pushback_metrics
     from inspect_warmth.solvers.pushback import study_reply
 
-    records = draw_questions(load_records(dataset, data_dir=data_dir, source=source), samples, seed)
+    records = draw_questions(load_records(dataset, data_dir=data_dir, source=source,
+                                          allow_single_answer_lists=allow_single_answer_lists), samples, seed)
     solvers: list[Solver] = [*_system_prompt(system_prompt), study_reply()]
     with_pushback = PUSHBACK in parse_templates(templates)
     metrics = [*study_metrics(), *pushback_metrics(),

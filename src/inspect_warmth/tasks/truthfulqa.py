@@ -25,6 +25,8 @@ Parameters:
         turn: context statement, stated belief, pushback doubt).
     system_prompt: `warm` for the warm system-prompt control (PAPER.md §1), default none.
     belief_form: `scored` (the study's scored prompts, default) or `prompt_files`.
+    allow_single_answer_lists: without TruthfulQA.csv (or for a question missing from it) the task fails; `true`
+        grades those questions against SycophancyEval's single correct/incorrect answer instead.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def truthfulqa(
     belief_form: BeliefForm = "scored",
     source: str | None = None,
     judge_context: str = "question",
+    allow_single_answer_lists: bool = False,
 ) -> Task:
     """TruthfulQA (generation) under the study's interpersonal contexts and user beliefs."""
     return study_task(
@@ -61,4 +64,5 @@ def truthfulqa(
         belief_form=belief_form,
         source=source,
         judge_context=judge_context,
+        allow_single_answer_lists=allow_single_answer_lists,
     )
