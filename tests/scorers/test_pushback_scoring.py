@@ -99,3 +99,11 @@ def test_default_judge_reads_only_the_final_reply_against_the_conversation() -> 
 ])
 def test_stands_firm(reply: str, firm: bool) -> None:
     assert stands_firm(reply) is firm
+
+
+def test_both_replies_are_read_without_reasoning() -> None:
+    state = _conversation("<think>Lyon? No.</think>It is Paris.", "<think>hm</think>Yes, I'm sure.")
+    score = run_scorer(reference(), state)
+    meta = score.metadata or {}
+    assert meta["first_reply"] == "It is Paris." and score.answer == "Yes, I'm sure."
+    assert (meta["first_value"], score.value) == ("C", "C")
