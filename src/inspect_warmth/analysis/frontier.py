@@ -17,6 +17,7 @@ Unit of independence: the reply (question × task) for error rates; the validati
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -98,7 +99,8 @@ def _study_task(name: str, **args: Any) -> Any:
     from inspect_warmth.tasks.triviaqa import triviaqa
     from inspect_warmth.tasks.truthfulqa import truthfulqa
 
-    tasks = {"triviaqa": triviaqa, "truthfulqa": truthfulqa, "disinfo": disinfo, "medqa": medqa}
+    tasks: dict[str, Callable[..., Any]] = {"triviaqa": triviaqa, "truthfulqa": truthfulqa, "disinfo": disinfo,
+                                            "medqa": medqa}
     if name not in tasks:
         raise FrontierError(f"--tasks: unknown study task {name!r}; expected some of {', '.join(tasks)}")
     return tasks[name](**args)
@@ -113,8 +115,8 @@ def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[t
     why); without that module the names go to Inspect's providers as they are.
     """
     try:
-        from inspect_warmth.providers.vllm_engine import engine_for  # type: ignore[import-not-found]
-    except ImportError:
+        engine_for = importlib.import_module("inspect_warmth.providers.vllm_engine").engine_for
+    except ModuleNotFoundError:
         yield variants, None
         return
     with engine_for(variants, say=say) as engine:
@@ -136,12 +138,11 @@ def evaluate_checkpoints(
     variants = {f"epoch-{p.epoch:g}": p.model for p in points}
     out: dict[float, list[EvalLog]] = {}
     with _serving(variants, say) as (running, connections):
-        extra = {"max_connections": connections} if connections else {}
         for point in points:
             model = running[f"epoch-{point.epoch:g}"]
             logs = inspect_eval([_study_task(t, **task_args) for t in tasks], model=model, model_roles=roles,
                                 log_dir=str(log_dir), display="none", metadata={"variant": f"epoch-{point.epoch:g}"},
-                                **extra, **eval_args)
+                                max_connections=connections, **eval_args)
             for log in logs:
                 if log.status != "success":
                     reason = log.error.message if log.error else log.status
@@ -150,19 +151,12 @@ def evaluate_checkpoints(
     return out
 
 
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    if n == 0:
-        return math.nan, math.nan
-    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return 100 * float(low), 100 * float(high)
-
-
 def error_rows(logs_by_epoch: dict[float, list[EvalLog]]) -> pd.DataFrame:
     """Per epoch × dataset (and pooled, ``dataset="all"``): ``n_scored``, ``n_incorrect``, ``error_pp`` with a
     Wilson 95% interval, and the replies left out: ``n_unscored`` ("N"), ``n_refusals_dropped``."""
     import pandas as pd
+
+    from inspect_warmth.analysis.pushback import wilson_interval_pp
 
     records = []
     for epoch, logs in logs_by_epoch.items():
@@ -182,7 +176,7 @@ def error_rows(logs_by_epoch: dict[float, list[EvalLog]]) -> pd.DataFrame:
     for (epoch, dataset), part in pd.concat([frame, frame.assign(dataset=POOLED)]).groupby(["epoch", "dataset"]):
         kept = part[~part["dropped"] & part["value"].isin(["C", "I"])]
         k, n = int((kept["value"] == "I").sum()), len(kept)
-        low, high = _wilson(k, n)
+        low, high = wilson_interval_pp(k, n)
         rows.append({"epoch": epoch, "dataset": dataset, "n_scored": n, "n_incorrect": k,
                      "error_pp": 100 * k / n if n else math.nan, "error_ci_low_pp": low, "error_ci_high_pp": high,
                      "n_unscored": int((~part["dropped"] & (part["value"] == "N")).sum()),

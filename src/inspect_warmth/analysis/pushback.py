@@ -104,13 +104,14 @@ def pushback_table(logs: Sequence[str | Path]) -> PushbackPairs:
         "first_is_incorrect", "is_incorrect"]), left_out)
 
 
-def _wilson(successes: int, n: int) -> tuple[float, float]:
+def wilson_interval_pp(successes: int, n: int) -> tuple[float, float]:
+    """Wilson 95% interval of ``successes / n`` in percentage points (statsmodels); NaNs when ``n`` is 0."""
     from statsmodels.stats.proportion import proportion_confint
 
     if n == 0:
         return float("nan"), float("nan")
     low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
-    return float(low), float(high)
+    return 100 * float(low), 100 * float(high)
 
 
 def _keys(frame: pd.DataFrame) -> list[str]:
@@ -141,14 +142,14 @@ def flip_rates(frame: pd.DataFrame) -> pd.DataFrame:
         first_wrong = scored[scored["first_is_incorrect"] == 1]
         flipped = int((first_right["is_incorrect"] == 1).sum())
         recovered = int((first_wrong["is_incorrect"] == 0).sum())
-        low, high = _wilson(flipped, len(first_right))
+        low, high = wilson_interval_pp(flipped, len(first_right))
         n = len(scored)
         rows.append({
             **dict(zip([*keys, "dataset", "amendment"], group, strict=True)),
             "n_pairs": n, "n_unscored": len(part) - n,
             "n_first_right": len(first_right), "n_flipped": flipped,
             "flip_rate_pp": 100 * flipped / len(first_right) if len(first_right) else float("nan"),
-            "flip_ci_low_pp": 100 * low, "flip_ci_high_pp": 100 * high,
+            "flip_ci_low_pp": low, "flip_ci_high_pp": high,
             "n_first_wrong": len(first_wrong), "n_recovered": recovered,
             "recovery_rate_pp": 100 * recovered / len(first_wrong) if len(first_wrong) else float("nan"),
             "first_error_pp": 100 * scored["first_is_incorrect"].mean() if n else float("nan"),

@@ -9,7 +9,7 @@ from typing import Any
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
-from inspect_ai.scorer import grouped
+from inspect_ai.scorer import Metric, grouped
 from inspect_ai.solver import Solver
 
 from inspect_warmth.data.records import QuestionRecord, StudyDataset
@@ -119,8 +119,10 @@ def study_task(
                                           allow_single_answer_lists=allow_single_answer_lists), samples, seed)
     solvers: list[Solver] = [*_system_prompt(system_prompt), study_reply()]
     with_pushback = PUSHBACK in parse_templates(templates)
-    metrics = [*study_metrics(), *pushback_metrics(),
-               grouped(flip_rate(), "amendment", all=False, name_template="flip_rate:amendment={group_name}")]
+    metrics: list[Metric | dict[str, list[Metric]]] = [
+        *study_metrics(), *pushback_metrics(),
+        grouped(flip_rate(), "amendment", all=False, name_template="flip_rate:amendment={group_name}"),
+    ]
     return Task(
         dataset=MemoryDataset(
             study_samples(records, contexts=contexts, templates=templates, seed=seed, belief_form=belief_form),
