@@ -20,6 +20,7 @@ from inspect_warmth.analysis.frontier import (
     FrontierError,
     FrontierOptions,
     checkpoints,
+    evaluate_checkpoints,
     frontier,
     frontier_table,
     resolve_engine,
@@ -75,6 +76,9 @@ def test_engine_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_engine("vllm")
     with pytest.raises(FrontierError, match="--engine 'tgi'"):
         resolve_engine("tgi")
+    with pytest.raises(FrontierError, match=r"unknown study task.* gsm8k"):
+        evaluate_checkpoints([], ["triviaqa", "gsm8k"], samples=1, scorer="reference", grader=None, data_dir=None,
+                             seed=0, log_dir=Path("unused"))
 
 
 def test_choice_within_the_error_budget() -> None:

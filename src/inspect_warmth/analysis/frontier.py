@@ -93,24 +93,11 @@ def checkpoints(run: Path, engine: str) -> list[Checkpoint]:
     return points
 
 
-def _study_task(name: str, **args: Any) -> Any:
-    from inspect_warmth.tasks.disinfo import disinfo
-    from inspect_warmth.tasks.medqa import medqa
-    from inspect_warmth.tasks.triviaqa import triviaqa
-    from inspect_warmth.tasks.truthfulqa import truthfulqa
-
-    tasks: dict[str, Callable[..., Any]] = {"triviaqa": triviaqa, "truthfulqa": truthfulqa, "disinfo": disinfo,
-                                            "medqa": medqa}
-    if name not in tasks:
-        raise FrontierError(f"--tasks: unknown study task {name!r}; expected some of {', '.join(tasks)}")
-    return tasks[name](**args)
-
-
 @contextmanager
 def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[tuple[dict[str, str], int | None]]:
     """The variants as they will run and the connections to keep in flight.
 
-    With the project's vLLM engine module (issue 12: ``inspect_warmth.providers.vllm_engine.engine_for``) every
+    With the project's vLLM engine module (``inspect_warmth.providers.vllm_engine.engine_for``) every
     ``vllm/`` variant of the base runs on the one server it starts (or on ``hf/`` when vLLM cannot run, saying
     why); without that module the names go to Inspect's providers as they are.
     """
@@ -133,6 +120,12 @@ def evaluate_checkpoints(
     """
     from inspect_ai import eval as inspect_eval
 
+    from inspect_warmth.analysis.design import STUDY_DATASETS
+
+    unknown = [t for t in tasks if t not in STUDY_DATASETS]
+    if unknown:
+        raise FrontierError(f"--tasks: unknown study task(s) {', '.join(unknown)}; expected some of "
+                            f"{', '.join(STUDY_DATASETS)}")
     task_args = {"samples": samples, "scorer": scorer, "seed": seed, "data_dir": data_dir}
     roles = {"grader": grader} if grader else None
     variants = {f"epoch-{p.epoch:g}": p.model for p in points}
@@ -140,9 +133,10 @@ def evaluate_checkpoints(
     with _serving(variants, say) as (running, connections):
         for point in points:
             model = running[f"epoch-{point.epoch:g}"]
-            logs = inspect_eval([_study_task(t, **task_args) for t in tasks], model=model, model_roles=roles,
-                                log_dir=str(log_dir), display="none", metadata={"variant": f"epoch-{point.epoch:g}"},
-                                max_connections=connections, **eval_args)
+            logs = inspect_eval([f"inspect_warmth/{t}" for t in tasks], task_args=task_args, model=model,
+                                model_roles=roles, log_dir=str(log_dir), display="none",
+                                metadata={"variant": f"epoch-{point.epoch:g}"}, max_connections=connections,
+                                **eval_args)
             for log in logs:
                 if log.status != "success":
                     reason = log.error.message if log.error else log.status
