@@ -8,10 +8,15 @@ texts with the same model, dropout off (so both are deterministic and comparable
     python benchmarks/socio_t.py --lm tiny-gpt2       # tiny random GPT-2 (bundled tokenizer): fast
     python benchmarks/socio_t.py --lm tiny-gpt2-chars # tiny random GPT-2, character tokenizer: groups carry pads
     python benchmarks/socio_t.py --lm DIR --texts 200 --samples 3
+    python benchmarks/socio_t.py --device cuda --lm random-gpt2-small --tokenizer out/bench/tokenizer --workload
 
-Prints both times, the largest absolute difference of the scores, an H100 extrapolation for the paper's workload
-(1,500 replies x 100 samples with GPT-2 small, dropout on), and ends with
-``ratio=<reference time / our time> max_abs_diff=<x>``.
+Prints both times, the largest absolute difference of the scores (float32, faithful mode), and ends with
+``ratio=<reference time / our time> max_abs_diff=<x>``. On CPU it also prints an H100 extrapolation for the paper's
+workload; ``--workload`` instead measures it: 1,500 replies x 100 samples, dropout on, faithful mode, in ``--dtype``
+(bfloat16 by default on a GPU), and appends `` workload_s=<seconds>`` to the last line (the goal on one H100/H200:
+<= 30 s). ``random-gpt2-small`` is GPT-2 small's shape (124M parameters, vocabulary 50,257) with random weights
+(the timing of the paper's LM without a download) and the tokenizer of ``--tokenizer`` (default: the bundled
+SmolLM2 tokenizer, a BPE of similar compression; save it with ``--save-tokenizer DIR`` for a machine without it).
 """
 
 from __future__ import annotations
@@ -63,10 +68,11 @@ def make_texts(count: int, seed: int = 0) -> list[str]:
 
 
 def reference_scores(model: Any, tokenizer: Any, texts: list[str], samples: int) -> list[tuple[float, float]]:
-    """(score, SE) per text, computed one text and one prefix set at a time, as released."""
+    """(score, SE) per text, computed one text and one prefix set at a time, as released (on the model's device)."""
     import torch
     from scipy.stats import sem
 
+    device = next(model.parameters()).device
     words = stimuli().sociot_warmth_words
     model.eval()
     results = []
@@ -81,8 +87,8 @@ def reference_scores(model: Any, tokenizer: Any, texts: list[str], samples: int)
                            for w in words[name]]
                 encoded = [tokenizer(s, truncation=True, max_length=1024)["input_ids"] for s in strings]
                 longest = max(len(e) for e in encoded)
-                ids = torch.tensor([e + [0] * (longest - len(e)) for e in encoded])
-                mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded])
+                ids = torch.tensor([e + [0] * (longest - len(e)) for e in encoded], device=device)
+                mask = torch.tensor([[1] * len(e) + [0] * (longest - len(e)) for e in encoded], device=device)
                 with torch.no_grad():
                     loss = model(input_ids=ids, attention_mask=mask, labels=ids).loss
                 values.append(-loss.item())
@@ -119,7 +125,25 @@ def _tiny_gpt2(kind: str) -> str:
     return str(out)
 
 
-def resolve_lm(name: str) -> str:
+def _random_gpt2_small(tokenizer_dir: str | None) -> str:
+    """GPT-2 small's shape (GPT2Config's defaults: 12 layers, 768 wide, vocabulary 50,257) with random weights."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir or bundled_model_dir())
+    out = Path(tempfile.mkdtemp(prefix="socio-t-gpt2-small-"))
+    torch.manual_seed(0)
+    config = GPT2Config(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    if len(tokenizer) > config.vocab_size:
+        raise SystemExit(f"--tokenizer has {len(tokenizer)} tokens, more than GPT-2's {config.vocab_size}")
+    GPT2LMHeadModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def resolve_lm(name: str, tokenizer_dir: str | None = None) -> str:
+    if name == "random-gpt2-small":
+        return _random_gpt2_small(tokenizer_dir)
     if name in ("tiny-gpt2", "tiny-gpt2-chars"):
         return _tiny_gpt2(name)
     if name in ("smollm2-135m", "bundled"):
@@ -155,7 +179,15 @@ def h100_extrapolation(tokenizer: Any, texts: list[str]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lm", default="smollm2-135m",
-                        help="smollm2-135m (default), tiny-gpt2, tiny-gpt2-chars, or a checkpoint directory")
+                        help="smollm2-135m (default), tiny-gpt2, tiny-gpt2-chars, random-gpt2-small, or a directory")
+    parser.add_argument("--tokenizer", default=None, help="tokenizer directory of random-gpt2-small [bundled]")
+    parser.add_argument("--save-tokenizer", type=Path, default=None, help="save the bundled tokenizer here; exit")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--workload", action="store_true",
+                        help="also time the paper's workload: 1,500 texts x 100 samples, dropout on")
+    parser.add_argument("--workload-texts", type=int, default=1500, help="texts of --workload (a smaller smoke test)")
+    parser.add_argument("--workload-samples", type=int, default=100, help="samples of --workload")
+    parser.add_argument("--dtype", default=None, help="dtype of the workload run [cuda: bfloat16, cpu: float32]")
     parser.add_argument("--texts", type=int, default=200)
     parser.add_argument("--samples", type=int, default=2, help="repeats, the same for both (dropout off)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated texts")
@@ -166,43 +198,83 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
+    if args.save_tokenizer:
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(bundled_model_dir()).save_pretrained(args.save_tokenizer)
+        print(f"saved the bundled tokenizer to {args.save_tokenizer}")
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = args.device
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no GPU visible")
 
-    lm = resolve_lm(args.lm)
+    lm = resolve_lm(args.lm, args.tokenizer)
     texts = make_texts(args.texts, args.seed)
-    model, tokenizer = load_lm(lm, "cpu")
+    model, tokenizer = load_lm(lm, device)
     lengths = [len(t) for t in texts]
+    where = torch.cuda.get_device_name() if device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"SocioT benchmark: {args.lm} ({lm}), {len(texts)} texts of {min(lengths)}-{max(lengths)} characters "
-          f"(median {int(np.median(lengths))}), samples={args.samples}, dropout off, faithful mode, CPU "
-          f"({torch.get_num_threads()} threads)")
+          f"(median {int(np.median(lengths))}), samples={args.samples}, dropout off, faithful mode, float32, {where}",
+          flush=True)
     # warm both paths up (allocator, kernels) on a few texts, untimed
     reference_scores(model, tokenizer, texts[:2], 1)
-    score_texts(texts[:2], lm=lm, samples=1, dropout=False, device="cpu")
+    score_texts(texts[:2], lm=lm, samples=1, dropout=False, device=device)
 
-    start = time.perf_counter()
-    ours = score_texts(texts, lm=lm, samples=args.samples, dropout=False, device="cpu")
-    ours_s = time.perf_counter() - start
+    start = _now(device)
+    ours = score_texts(texts, lm=lm, samples=args.samples, dropout=False, device=device)
+    ours_s = _now(device) - start
     print(f"ours (score_texts, batched):      {ours_s:8.2f} s")
-    start = time.perf_counter()
+    start = _now(device)
     reference = reference_scores(model, tokenizer, texts, args.samples)
-    reference_s = time.perf_counter() - start
-    print(f"reference (one text, one set):    {reference_s:8.2f} s")
+    reference_s = _now(device) - start
+    print(f"reference (one text, one set):    {reference_s:8.2f} s", flush=True)
 
     diffs = [abs(o.score - r[0]) for o, r in zip(ours, reference, strict=True)]
     max_abs_diff = max(diffs)
     print(f"largest |ours - reference| over {len(diffs)} scores: {max_abs_diff:.2e} "
           f"({'OK' if max_abs_diff < 1e-5 else 'FAIL'}: must be < 1e-5)")
     if args.per_repeat and args.samples > 1:
-        start = time.perf_counter()
-        score_texts(texts, lm=lm, samples=1, dropout=False, device="cpu")
-        single_s = time.perf_counter() - start
+        start = _now(device)
+        score_texts(texts, lm=lm, samples=1, dropout=False, device=device)
+        single_s = _now(device) - start
         print(f"ours with samples=1 (batching alone, no repeat reuse): {single_s:.2f} s; the reference needs "
               f"~{reference_s / args.samples:.2f} s per repeat -> {reference_s / args.samples / single_s:.1f}x")
-    for line in h100_extrapolation(tokenizer, texts):
-        print(line)
+    last = f"ratio={reference_s / ours_s:.1f} max_abs_diff={max_abs_diff:.2e}"
+    if args.workload:
+        dtype = args.dtype or ("bfloat16" if device == "cuda" else "float32")
+        # a tenth first, so that a run cut short by a time limit still says roughly how long the whole takes
+        tenth = paper_workload(lm, device, dtype, args.seed, max(1, args.workload_texts // 10), args.workload_samples)
+        print(f"  x 10 = ~{10 * tenth:.0f} s expected for the whole workload", flush=True)
+        seconds = paper_workload(lm, device, dtype, args.seed, args.workload_texts, args.workload_samples)
+        last += f" workload_s={seconds:.1f}"
+    elif device == "cpu":
+        for line in h100_extrapolation(tokenizer, texts):
+            print(line)
     print("ratio = reference time / our time (higher is faster)")
-    print(f"ratio={reference_s / ours_s:.1f} max_abs_diff={max_abs_diff:.2e}")
+    print(last)
+
+
+def _now(device: str) -> float:
+    import torch
+
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
+def paper_workload(lm: str, device: str, dtype: str, seed: int, count: int = 1500, samples: int = 100) -> float:
+    """Seconds for the paper's SocioT workload: 1,500 replies x 100 samples, dropout on, faithful mode."""
+    texts = make_texts(count, seed + 1)
+    score_texts(texts[:8], lm=lm, samples=2, device=device, dtype=dtype)  # load in this dtype, warm up
+    start = _now(device)
+    scores = score_texts(texts, lm=lm, samples=samples, device=device, dtype=dtype)
+    seconds = _now(device) - start
+    print(f"workload ({count:,} texts x {samples} samples, dropout on, faithful, {dtype}, {device}): {seconds:.1f} s "
+          f"(goal on one H100/H200 in bfloat16: <= 30 s); mean score {np.mean([s.score for s in scores]):+.4f}, "
+          f"mean SE {np.mean([s.se for s in scores]):.4f}", flush=True)
+    return seconds
 
 
 if __name__ == "__main__":

@@ -164,7 +164,13 @@ def test_config_defaults_yaml_and_overrides(tmp_path: Path) -> None:
     defaults = TrainConfig()
     assert (defaults.lora_r, defaults.lora_alpha, defaults.lora_dropout, defaults.lr, defaults.max_length,
             defaults.epochs, defaults.select_epoch) == (8, 16, 0.1, 1e-5, 1024, 10, 2)
-    assert tuple(defaults.save_epochs) == PAPER_SAVE_EPOCHS and defaults.accumulation_steps() == 16
+    assert tuple(defaults.save_epochs) == PAPER_SAVE_EPOCHS
+    # micro-batches sized by tokens; every optimizer step still holds 16 conversations
+    assert (defaults.micro_batch(on_gpu=False), defaults.accumulation_steps(on_gpu=False)) == (4, 4)
+    assert (defaults.micro_batch(on_gpu=True), defaults.accumulation_steps(on_gpu=True)) == (16, 1)
+    plain = TrainConfig(batch_size=1)
+    assert (plain.micro_batch(), plain.accumulation_steps()) == (1, 16)
+    assert TrainConfig(max_length=3000).micro_batch(on_gpu=True) == 4  # 16,384 // 3,000 = 5 -> divisor 4
     path = tmp_path / "c.yaml"
     path.write_text("data_dir: d\nbase: b\nout: o\nlora_r: 16\nsave_epochs: [1, 2]\nepochs: 2\n")
     config = load_config(path, {"lr": 2e-5, "lora_r": None, "select_epoch": 1})

@@ -171,6 +171,51 @@ def test_global_rng_untouched(char_gpt2_dir: Path) -> None:
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_dropout_draws_from_its_own_generator(char_gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The global RNG is neither seeded, forked, restored nor read while scoring with dropout, so generation in
+    another thread is unaffected (the released-style ``torch.manual_seed`` in a worker thread reseeded it).
+    Unit of independence: one scoring call."""
+    first = score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=3, seed=4, device="cpu")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the global torch RNG was used")
+
+    global_dropout = torch.nn.functional.dropout
+
+    def dropout_without_global_rng(x: torch.Tensor, p: float = 0.5, training: bool = True,
+                                   inplace: bool = False) -> torch.Tensor:
+        if training and p > 0:
+            refuse()
+        return global_dropout(x, p, training, inplace)
+
+    for name in ("manual_seed", "seed", "get_rng_state", "set_rng_state"):
+        monkeypatch.setattr(torch, name, refuse)
+    monkeypatch.setattr(torch.random, "fork_rng", refuse)
+    monkeypatch.setattr(torch.nn.functional, "dropout", dropout_without_global_rng)
+    state = torch.default_generator.get_state()
+    again = score_texts(TEXTS[:3], lm=str(char_gpt2_dir), samples=3, seed=4, device="cpu")
+    assert torch.equal(torch.default_generator.get_state(), state)  # nothing drawn from it
+    assert again == first  # reproducible from the seed alone
+    assert all(s.se > 0 for s in again)
+
+
+def test_attention_dropout_comes_from_the_own_generator(tmp_path: Path) -> None:
+    """Only attention dropout on: repeats still differ (the attention function applies it), reproducibly."""
+    from tokenizers import Tokenizer, models
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    vocab = {"<unk>": 0, **{chr(i): i - 31 for i in range(32, 127)}}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>")), unk_token="<unk>")
+    torch.manual_seed(2)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, resid_pdrop=0.0,
+                               embd_pdrop=0.0, attn_pdrop=0.5)).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    values = set_values(TEXTS[:2], lm=str(tmp_path), samples=4, seed=1, device="cpu")
+    assert len({float(v) for v in values[0, 0]}) == 4
+    assert np.array_equal(values, set_values(TEXTS[:2], lm=str(tmp_path), samples=4, seed=1, device="cpu"))
+
+
 @pytest.mark.parametrize(
     ("texts", "error", "message"),
     [

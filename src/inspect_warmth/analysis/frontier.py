@@ -76,16 +76,17 @@ def resolve_engine(engine: str) -> tuple[str, list[str]]:
     return engine, []
 
 
-def checkpoints(run: Path, engine: str) -> list[Checkpoint]:
+def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[Checkpoint]:
     """The base model (epoch 0) and every saved epoch of ``run`` as Inspect model strings for ``engine``
-    (``vllm`` or ``hf``). Raises :class:`FrontierError` when the run has no saved epochs."""
+    (``vllm`` or ``hf``); ``base_model`` replaces the adapters' recorded base (``--base-model``).
+    Raises :class:`FrontierError` when the run has no saved epochs."""
     from inspect_warmth.finetune.train import saved_epochs
     from inspect_warmth.finetune.trajectory import _base_path
 
     epochs = saved_epochs(run)
     if not epochs:
         raise FrontierError(f"{run}: no saved epochs under {run / 'checkpoints'} (a `finetune train` output?)")
-    base = _base_path(run, epochs)
+    base = _base_path(run, epochs, base_model)
     points = [Checkpoint(0.0, None, f"{engine}/{base}")]
     for epoch, path in epochs.items():
         adapter = path.resolve()
@@ -254,6 +255,7 @@ class FrontierOptions:
     max_tokens: int | None = None
     lm: str = "gpt2"
     socio_t_samples: int = 100
+    base_model: str | None = None
 
 
 def frontier(run: Path, options: FrontierOptions, out: Path, *,
@@ -267,7 +269,7 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     if not options.validation_dir:
         raise FrontierError("--validation DIR is needed: the directory `finetune curate` wrote (validation.jsonl)")
     engine, notes = resolve_engine(options.engine)
-    points = checkpoints(run, engine)
+    points = checkpoints(run, engine, options.base_model)
     out.mkdir(parents=True, exist_ok=True)
     eval_args = {"max_tokens": options.max_tokens} if options.max_tokens else {}
     logs = evaluate_checkpoints(points, options.tasks, samples=options.samples, scorer=options.scorer,
@@ -276,7 +278,7 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     errors = error_rows(logs)
     warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
                                        lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
-                                       max_new_tokens=options.max_tokens or 300)
+                                       max_new_tokens=options.max_tokens or 300, base_model=options.base_model)
     warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
     table, chosen = frontier_table(errors, warmth, options.max_error_increase_pp)
     table.to_csv(out / TABLE_FILE, index=False)

@@ -29,11 +29,13 @@ import click
 @click.option("--lm", default="gpt2", show_default=True, help="SocioT's language model (smollm2-135m offline).")
 @click.option("--socio-t-samples", type=int, default=100, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--base-model", default=None, help="The adapters' base when the recorded one is not on this machine.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory (default RUN_DIR/frontier).")
 def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, validation_limit: int | None,
              max_error_increase_pp: float, scorer: str, grader: str | None, engine: str, data_dir: str | None,
-             max_tokens: int | None, lm: str, socio_t_samples: int, seed: int, out: Path | None) -> None:
+             max_tokens: int | None, lm: str, socio_t_samples: int, seed: int, base_model: str | None,
+             out: Path | None) -> None:
     """Warmth (SocioT) against error rate for every saved epoch of RUN_DIR; the warmest epoch within budget."""
     from inspect_warmth.analysis.frontier import FrontierError, FrontierOptions
     from inspect_warmth.analysis.frontier import frontier as run_frontier
@@ -42,7 +44,7 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
         tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()), samples=samples, scorer=scorer,
         grader=grader, data_dir=data_dir, validation_dir=validation_dir, validation_limit=validation_limit,
         max_error_increase_pp=max_error_increase_pp, engine=engine, seed=seed, max_tokens=max_tokens, lm=lm,
-        socio_t_samples=socio_t_samples,
+        socio_t_samples=socio_t_samples, base_model=base_model,
     )
     target = out or run_dir / "frontier"
     try:

@@ -94,13 +94,21 @@ def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, ret
 @click.option("--lr", type=float, default=None, help="[1e-5]")
 @click.option("--max-length", type=int, default=None, help="[1024]")
 @click.option("--effective-batch", type=int, default=None, help="[16]")
-@click.option("--batch-size", type=int, default=None, help="Per device. [1]")
+@click.option("--batch-size", type=int, default=None,
+              help="Conversations per micro-batch and device. [sized by --max-tokens-per-batch]")
+@click.option("--max-tokens-per-batch", type=int, default=None,
+              help="Token budget of a micro-batch (batch size x max length). [16384 on a GPU, 4096 on CPU]")
+@click.option("--padding-free/--padded", default=None,
+              help="Pack each micro-batch into one row with per-conversation position ids. [padding-free]")
+@click.option("--attn-implementation", default=None, help="e.g. sdpa, flash_attention_2. [the model's default]")
+@click.option("--liger/--no-liger", default=None, help="Liger layer kernels. [on a GPU when liger-kernel is installed]")
 @click.option("--grad-accum", type=int, default=None, help="[effective batch / (batch size x processes)]")
 @click.option("--optimizer", default=None, help="[adamw_torch]")
 @click.option("--lr-scheduler", default=None, help="[linear]")
 @click.option("--seed", type=int, default=None, help="[0]")
 @click.option("--dtype", default=None, help="auto|float32|bfloat16|float16. [auto]")
-@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None)
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
+              help="[only when the activations would not fit the GPU]")
 @click.option("--logging-steps", type=int, default=None, help="[10]")
 @click.option("--merge/--no-merge", default=None, help="Also write merged full weights to OUT/merged.")
 def train(data_dir: str | None, config_file: Path | None, **options: Any) -> None:
@@ -113,9 +121,9 @@ def train(data_dir: str | None, config_file: Path | None, **options: Any) -> Non
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(config_file, {"data_dir": data_dir, **options})
-    except (ValueError, TypeError) as err:
+        out = run(config)
+    except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err
-    out = run(config)
     click.echo(f"selected epoch {config.select_epoch:g} at {out}; every epoch under {out}/checkpoints")
     click.echo(f"evaluate: inspect eval inspect_warmth/triviaqa --model hf/{out}")
 
@@ -136,12 +144,17 @@ def train(data_dir: str | None, config_file: Path | None, **options: Any) -> Non
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default=None)
 @click.option("--base/--no-base", "include_base", default=True, show_default=True, help="Include epoch 0.")
+@click.option("--base-model", default=None,
+              help="The runs' base model (directory or hub id) when the one recorded is not on this machine.")
 def trajectory(runs: tuple[Path, ...], out_dir: Path | None, **options: Any) -> None:
     """Warmth (SocioT) of each saved epoch's replies to the validation prompts: table and Fig. 1a."""
     from inspect_warmth.finetune.trajectory import TrajectoryOptions
     from inspect_warmth.finetune.trajectory import trajectory as run
 
-    table = run(list(runs), TrajectoryOptions(**options), out_dir)
+    try:
+        table = run(list(runs), TrajectoryOptions(**options), out_dir)
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from err
     click.echo(table.to_string(index=False))
     click.echo(f"wrote trajectory.csv and trajectory.png in {out_dir or runs[0]}")
 

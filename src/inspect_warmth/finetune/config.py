@@ -5,6 +5,12 @@ gradient accumulation; 10 epochs; checkpoints at 0.5, 1, 1.5, 2, 4, 6, 8, 10 epo
 Not published, chosen here and recorded with every checkpoint: LoRA on all linear layers, AdamW (torch), linear
 schedule without warmup, seed 0, loss on every assistant turn (user and system tokens masked).
 
+Speed options (issue 15) change how the arithmetic is laid out, never what it computes: every optimizer step still
+sees ``effective_batch`` conversations and its loss is the mean over all their assistant tokens (Trainer's
+``num_items_in_batch`` normalisation), whether those conversations come as 16 micro-batches of one, padded, or as one
+padding-free row. ``batch_size=None`` (default) sizes micro-batches by tokens: the largest divisor of the per-process
+effective batch whose worst case (``batch_size x max_length``) fits ``max_tokens_per_batch``.
+
 Options come from the defaults, then a YAML file (``--config FILE.yaml``, keys = field names), then the command line.
 """
 
@@ -37,7 +43,11 @@ class TrainConfig:
     lr: float = 1e-5
     max_length: int = 1024
     effective_batch: int = 16
-    batch_size: int = 1  # per device
+    batch_size: int | None = None  # conversations per micro-batch and device; None: sized by max_tokens_per_batch
+    max_tokens_per_batch: int | None = None  # None: 16,384 on a GPU, 4,096 on a CPU
+    padding_free: bool = True  # one packed row per micro-batch, position ids restart per conversation (TRL)
+    attn_implementation: str | None = None  # None: the model's default (sdpa); e.g. flash_attention_2
+    liger: bool | None = None  # Liger layer kernels (RMSNorm, SwiGLU, RoPE); None: on a GPU when installed
     grad_accum: int | None = None  # default: effective_batch / (batch_size x number of processes)
     optimizer: str = "adamw_torch"
     lr_scheduler: str = "linear"
@@ -45,18 +55,33 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     dtype: str = "auto"  # auto: bfloat16 on a GPU that supports it, else float32
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | None = None  # None: only when the activations would not fit the GPU
     logging_steps: int = 10
     merge: bool = False  # also write merged full weights of the selected epoch to OUT/merged
 
     def world_size(self) -> int:
         return int(os.environ.get("WORLD_SIZE", "1"))
 
-    def accumulation_steps(self) -> int:
+    def token_budget(self, on_gpu: bool) -> int:
+        """Tokens one micro-batch may hold at most (``max_tokens_per_batch`` or the device's default)."""
+        if self.max_tokens_per_batch is not None:
+            return self.max_tokens_per_batch
+        return 16384 if on_gpu else 4096
+
+    def micro_batch(self, on_gpu: bool = False) -> int:
+        """Conversations per micro-batch: ``batch_size``, or the largest divisor of the per-process effective batch
+        whose worst case (every conversation ``max_length`` tokens) fits :meth:`token_budget`."""
+        if self.batch_size is not None:
+            return self.batch_size
+        per_process = max(1, self.effective_batch // self.world_size())
+        fits = max(1, self.token_budget(on_gpu) // self.max_length)
+        return max(d for d in range(1, per_process + 1) if per_process % d == 0 and d <= fits)
+
+    def accumulation_steps(self, on_gpu: bool = False) -> int:
         """Gradient accumulation that makes the effective batch (``grad_accum`` wins when set)."""
         if self.grad_accum is not None:
             return self.grad_accum
-        per_step = self.batch_size * self.world_size()
+        per_step = self.micro_batch(on_gpu) * self.world_size()
         return max(1, round(self.effective_batch / per_step))
 
     def validate(self) -> None:
@@ -69,12 +94,21 @@ class TrainConfig:
             raise ValueError(f"--save-epochs {self.save_epochs} must lie in (0, --epochs={self.epochs}]")
         if self.select_epoch not in self.save_epochs:
             raise ValueError(f"--select-epoch {self.select_epoch} is not one of --save-epochs {self.save_epochs}")
-        if self.batch_size < 1 or self.accumulation_steps() < 1:
+        if (self.batch_size is not None and self.batch_size < 1) or self.accumulation_steps() < 1:
             raise ValueError("--batch-size and --grad-accum must be at least 1")
+        if self.max_tokens_per_batch is not None and self.max_tokens_per_batch < 1:
+            raise ValueError("--max-tokens-per-batch must be at least 1")
 
     def training_options(self) -> dict[str, Any]:
-        """Options that define the run (a rerun must match them to resume); ``merge`` is an output choice."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("merge", "logging_steps")}
+        """Options that define the run (a rerun must match them to resume). Output and speed choices are left out:
+        ``merge``, ``logging_steps`` and :data:`SPEED_OPTIONS` change how fast, not what, the run computes."""
+        skip = {"merge", "logging_steps", *SPEED_OPTIONS}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+#: Options that lay out the same arithmetic differently (recorded in run.json, not compared on a rerun).
+SPEED_OPTIONS: tuple[str, ...] = ("batch_size", "max_tokens_per_batch", "padding_free", "attn_implementation",
+                                  "liger", "gradient_checkpointing")
 
 
 def parse_epochs(text: str) -> list[float]:

@@ -1,50 +1,131 @@
 """Tokenise a conversation with its chat template and mark the assistant tokens (the only ones in the loss).
 
 TRL's ``assistant_only_loss`` needs ``{% generation %}`` markers in the chat template, which most templates
-(SmolLM2's and Llama 3's included) lack. Instead each assistant reply's character span is found by rendering the
-conversation up to the reply (with the generation prompt) and up to its end, and tokens whose first character lies
-in a span are marked. The span covers the reply and the template's end-of-turn text, so the model learns to stop.
+(SmolLM2's and Llama 3's included) lack. Instead the conversation is rendered once and each message's text is found
+in that one rendering, in order; tokens whose first character lies in an assistant reply's span are marked. The span
+covers the reply and the template's end-of-turn text (learnt once per template from a probe conversation), so the
+model learns to stop. Finding replies in the full rendering (rather than rendering every prefix) also works with
+templates that render earlier assistant turns differently from the last one (Qwen3 strips ``<think>`` blocks from
+earlier turns).
+
+Templates that reject the system role (Gemma's raise "System role not supported") get the system text folded into
+the first user turn, as such templates' own documentation recommends; :func:`prepare_messages` says when it did.
 The result (``input_ids``, ``assistant_masks``) is what ``SFTTrainer`` turns into labels with -100 elsewhere.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+_PROBE_USER = "Probe question 7391?"
+_PROBE_REPLY = "Probe reply 4682."
 
 
 class ChatTemplateError(ValueError):
-    """The chat template does not render conversations prefix-consistently, so spans cannot be found."""
+    """A conversation cannot be rendered, or a reply cannot be found in its rendering."""
 
 
-def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool) -> str:
+@dataclass(frozen=True)
+class TemplateTraits:
+    """What a chat template does, learnt from probe conversations.
+
+    ``accepts_system``: renders a system turn without raising. ``end_of_turn``: the text the template puts right
+    after an assistant reply (``<|im_end|>\\n`` for ChatML, ``<|eot_id|>`` for Llama 3), part of the trained span.
+    """
+
+    accepts_system: bool
+    end_of_turn: str
+
+
+def _render(tokenizer: Any, messages: list[dict[str, str]], generation_prompt: bool = False) -> str:
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
-    assert isinstance(text, str)
+    if not isinstance(text, str):
+        raise ChatTemplateError(f"the chat template rendered {type(text).__name__}, not text")
     return text
 
 
-def assistant_spans(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[str, list[tuple[int, int]]]:
-    """The rendered conversation and the ``[start, end)`` character span of every assistant reply."""
-    full = _render(tokenizer, messages, False)
-    spans = []
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def template_traits(tokenizer: Any) -> TemplateTraits:
+    """Probe the tokenizer's chat template (three renderings; pass the result on to avoid repeating them)."""
+    user = {"role": "user", "content": _PROBE_USER}
+    reply = {"role": "assistant", "content": _PROBE_REPLY}
+    try:
+        _render(tokenizer, [{"role": "system", "content": "Probe system."}, user])
+        accepts_system = True
+    except Exception:  # jinja's TemplateError from raise_exception(), or any template failure
+        accepts_system = False
+    try:
+        last = _render(tokenizer, [user, reply])
+        followed = _render(tokenizer, [user, reply, {"role": "user", "content": "Probe follow-up."}])
+    except Exception as err:
+        raise ChatTemplateError(f"the chat template cannot render a user/assistant exchange: {err}") from err
+    after_last = last[last.rfind(_PROBE_REPLY) + len(_PROBE_REPLY):] if _PROBE_REPLY in last else ""
+    after_followed = followed[followed.find(_PROBE_REPLY) + len(_PROBE_REPLY):] if _PROBE_REPLY in followed else ""
+    return TemplateTraits(accepts_system=accepts_system, end_of_turn=_common_prefix(after_last, after_followed))
+
+
+def prepare_messages(tokenizer: Any, messages: list[dict[str, str]], traits: TemplateTraits | None = None,
+                     ) -> tuple[list[dict[str, str]], bool]:
+    """``messages`` as the template accepts them, and whether a system turn was folded into the first user turn
+    (templates that reject the system role). A system turn with no user turn after it becomes a user turn."""
+    if (traits or template_traits(tokenizer)).accepts_system or not any(m["role"] == "system" for m in messages):
+        return messages, False
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    first_user = next((m for m in rest if m["role"] == "user"), None)
+    if first_user is None or rest[0] is not first_user:
+        return [{"role": "user", "content": system}, *rest], True
+    first_user["content"] = f"{system}\n\n{first_user['content']}"
+    return rest, True
+
+
+def assistant_spans(tokenizer: Any, messages: list[dict[str, str]], traits: TemplateTraits | None = None,
+                    ) -> tuple[str, list[tuple[int, int]]]:
+    """The rendered conversation and the ``[start, end)`` character span of every assistant reply in it.
+
+    Each message is searched for in the one full rendering, after the previous message (as written, else with
+    surrounding whitespace stripped, as templates that ``trim`` contents render it). Raises
+    :class:`ChatTemplateError` naming the turn whose reply is not in the rendering."""
+    try:
+        full = _render(tokenizer, messages)
+    except Exception as err:  # jinja's TemplateError (raise_exception), a missing key...
+        raise ChatTemplateError(f"the chat template failed on this conversation: {err}") from err
+    end_of_turn = (traits or template_traits(tokenizer)).end_of_turn
+    spans, cursor = [], 0
     for i, message in enumerate(messages):
-        if message["role"] != "assistant":
-            continue
-        before = _render(tokenizer, messages[:i], True)
-        through = _render(tokenizer, messages[: i + 1], False)
-        if not (through.startswith(before) and full.startswith(through)):
-            raise ChatTemplateError(
-                "the chat template renders a conversation's prefix differently from the conversation itself "
-                f"(assistant turn {i}); assistant-only loss cannot locate the replies with this template"
-            )
-        spans.append((len(before), len(through)))
+        content = message["content"]
+        start, found = full.find(content, cursor), content
+        if start < 0 and content.strip() != content:
+            found = content.strip()
+            start = full.find(found, cursor)
+        if start < 0:
+            if message["role"] == "assistant":
+                raise ChatTemplateError(f"assistant turn {i} is not in the chat template's rendering")
+            continue  # a template may drop or rewrite a non-assistant turn; it is not trained on anyway
+        end = start + len(found)
+        if message["role"] == "assistant":
+            if end_of_turn and full.startswith(end_of_turn, end):
+                end += len(end_of_turn)
+            spans.append((start, end))
+        cursor = end
     return full, spans
 
 
-def tokenize_with_assistant_mask(tokenizer: Any, messages: list[dict[str, str]]) -> dict[str, list[int]]:
-    """``input_ids`` of the templated conversation and ``assistant_masks`` (1 on assistant tokens)."""
+def tokenize_with_assistant_mask(tokenizer: Any, messages: list[dict[str, str]],
+                                 traits: TemplateTraits | None = None) -> dict[str, list[int]]:
+    """``input_ids`` of the templated conversation and ``assistant_masks`` (1 on assistant tokens).
+
+    ``messages`` should come from :func:`prepare_messages` when the template may reject the system role."""
     if not getattr(tokenizer, "is_fast", False):
         raise ChatTemplateError("assistant-only loss needs a fast tokenizer (offset mapping)")
-    text, spans = assistant_spans(tokenizer, messages)
+    text, spans = assistant_spans(tokenizer, messages, traits)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     mask = [int(any(start <= begin < end for start, end in spans)) for begin, _ in encoded["offset_mapping"]]
     return {"input_ids": list(encoded["input_ids"]), "assistant_masks": mask}

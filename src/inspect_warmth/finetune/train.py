@@ -40,12 +40,19 @@ import logging
 import math
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_warmth.finetune.config import TrainConfig, epoch_label
+from inspect_warmth.finetune.adapters import load_adapted, record_portable_base
+from inspect_warmth.finetune.config import SPEED_OPTIONS, TrainConfig, epoch_label
 from inspect_warmth.finetune.files import TRAIN_FILE, file_sha256, read_jsonl, styled_train_file, write_json
-from inspect_warmth.finetune.masking import tokenize_with_assistant_mask
+from inspect_warmth.finetune.masking import (
+    ChatTemplateError,
+    prepare_messages,
+    template_traits,
+    tokenize_with_assistant_mask,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,22 +86,73 @@ def data_file(config: TrainConfig) -> Path:
     return path
 
 
-def build_dataset(path: Path, tokenizer: Any, max_length: int) -> tuple[Any, int]:
-    """Tokenised rows with assistant masks; rows with no assistant token within ``max_length`` are left out."""
+@dataclass
+class DatasetReport:
+    """What :func:`build_dataset` kept and left out. ``left_out``: reason -> 1-based row numbers of the file."""
+
+    file: str
+    rows: int = 0
+    left_out: dict[str, list[int]] = field(default_factory=dict)
+    system_folded: list[int] = field(default_factory=list)  # rows whose system turn went into the first user turn
+
+    def leave_out(self, reason: str, row: int) -> None:
+        self.left_out.setdefault(reason, []).append(row)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines (printed by ``finetune train``, stored with every checkpoint)."""
+        lines = [f"{self.rows} conversations of {self.file} used for training"]
+        for reason, rows in self.left_out.items():
+            lines.append(f"left out {len(rows)} ({reason}): rows {_row_list(rows)}")
+        if self.system_folded:
+            lines.append(f"the chat template rejects the system role: its text was folded into the first user turn "
+                         f"of {len(self.system_folded)} conversations (rows {_row_list(self.system_folded)})")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "left_out": {r: len(v) for r, v in self.left_out.items()},
+                "left_out_rows": self.left_out, "system_folded_into_first_user_turn": len(self.system_folded),
+                "summary": self.lines()}
+
+
+def _row_list(rows: list[int], limit: int = 20) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+NO_REPLY_WITHIN_MAX_LENGTH = "no assistant token within --max-length"
+
+
+def build_dataset(path: Path, tokenizer: Any, max_length: int) -> tuple[Any, DatasetReport]:
+    """Tokenised rows with assistant masks, truncated to ``max_length`` tokens (the paper's 1,024).
+
+    Left out, by reason and row (see :class:`DatasetReport`): rows with no assistant token within ``max_length``, and
+    rows the chat template cannot render or whose replies are not in its rendering. Raises ``ValueError`` naming the
+    file and row for a row without ``messages``, or when nothing is left."""
     from datasets import Dataset
 
-    rows, skipped = [], 0
+    report = DatasetReport(file=str(path))
+    traits = template_traits(tokenizer)
+    rows = []
     for number, row in enumerate(read_jsonl(path), start=1):
         if "messages" not in row:
             raise ValueError(f"{path}, row {number}: no 'messages'")
-        encoded = tokenize_with_assistant_mask(tokenizer, row["messages"])
-        if not any(encoded["assistant_masks"][:max_length]):
-            skipped += 1
+        try:
+            messages, folded = prepare_messages(tokenizer, row["messages"], traits)
+            encoded = tokenize_with_assistant_mask(tokenizer, messages, traits)
+        except ChatTemplateError as err:
+            report.leave_out(f"chat template: {err}", number)
+            continue
+        if folded:
+            report.system_folded.append(number)
+        encoded = {key: values[:max_length] for key, values in encoded.items()}
+        if not any(encoded["assistant_masks"]):
+            report.leave_out(NO_REPLY_WITHIN_MAX_LENGTH, number)
             continue
         rows.append(encoded)
+    report.rows = len(rows)
     if not rows:
-        raise ValueError(f"{path}: no conversation has an assistant reply within --max-length {max_length}")
-    return Dataset.from_list(rows), skipped
+        raise ValueError(f"{path}: no conversation left to train on: " + "; ".join(report.lines()[1:]))
+    return Dataset.from_list(rows), report
 
 
 def _epoch_callback(config: TrainConfig, out: Path, tokenizer: Any, metadata: dict[str, Any]) -> Any:
@@ -151,6 +209,7 @@ def _export_checkpoint(source: Path, target: Path, tokenizer: Any, metadata: dic
     for name in copied:
         shutil.copy2(source / name, tmp / name)
     tokenizer.save_pretrained(tmp)
+    record_portable_base(tmp, metadata["base_model"])
     write_json(tmp / METADATA_FILE, metadata)
     if target.exists():
         shutil.rmtree(target)
@@ -164,13 +223,12 @@ def _publish_selected(out: Path, selected: Path) -> None:
             shutil.copy2(item, out / item.name)
 
 
-def merge_checkpoint(adapter_dir: Path, target: Path, dtype: str = "auto") -> Path:
-    """Merge a LoRA checkpoint into its base and save full weights plus tokenizer to ``target``."""
-    from peft import AutoPeftModelForCausalLM
+def merge_checkpoint(adapter_dir: Path, target: Path, dtype: str = "auto", base: str | None = None) -> Path:
+    """Merge a LoRA checkpoint into its base (:func:`~inspect_warmth.finetune.adapters.adapter_base`, or ``base``)
+    and save full weights plus tokenizer to ``target``."""
     from transformers import AutoTokenizer
 
-    model = AutoPeftModelForCausalLM.from_pretrained(str(adapter_dir), dtype=dtype)
-    merged = model.merge_and_unload()
+    merged = load_adapted(adapter_dir, base, dtype=dtype).merge_and_unload()
     target.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(target)
     AutoTokenizer.from_pretrained(str(adapter_dir)).save_pretrained(target)
@@ -179,30 +237,171 @@ def merge_checkpoint(adapter_dir: Path, target: Path, dtype: str = "auto") -> Pa
 
 
 def _check_run_options(out: Path, options: dict[str, Any]) -> None:
+    """Refuse to resume a run made with other options. ``run.json`` itself is written by :func:`_write_run_file`
+    once training starts, so a start that fails (bad data, a template error) leaves nothing that blocks a rerun."""
     run = out / RUN_FILE
+    if int(os.environ.get("RANK", "0")) != 0 or not run.exists():
+        return
+    previous = json.loads(run.read_text())
+    previous = previous.get("options", previous)  # run.json before speed choices were recorded: options only
+    keys = (set(previous) | set(options)) - set(SPEED_OPTIONS)
+    changed = sorted(k for k in keys if previous.get(k) != options.get(k))
+    if changed:
+        raise ValueError(
+            f"{out} holds a run with other options ({', '.join(changed)} differ); use another --out or "
+            "delete it to start afresh"
+        )
+
+
+def _write_run_file(out: Path, options: dict[str, Any], speed: dict[str, Any]) -> None:
     if int(os.environ.get("RANK", "0")) != 0:
         return
-    if run.exists():
-        previous = json.loads(run.read_text())
-        changed = sorted(k for k in set(previous) | set(options) if previous.get(k) != options.get(k))
-        if changed:
-            raise ValueError(
-                f"{out} holds a run with other options ({', '.join(changed)} differ); use another --out or "
-                "delete it to start afresh"
-            )
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(run, options)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / RUN_FILE, {"options": options, "speed": speed})
+
+
+def _is_on_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def torch_dtype(config: TrainConfig) -> Any:
+    """The weights' dtype: bfloat16 on a GPU that supports it with ``dtype=auto``, else as asked (float32 on CPU)."""
+    import torch
+
+    if config.dtype == "auto":
+        return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+    if config.dtype not in ("float32", "bfloat16", "float16"):
+        raise ValueError(f"--dtype {config.dtype!r}: expected auto, float32, bfloat16 or float16")
+    return getattr(torch, config.dtype)
+
+
+def activation_bytes_per_token(model_config: Any, dtype_bytes: int) -> int:
+    """Activations one trained token keeps for the backward pass, without checkpointing: ``34 x hidden`` 16-bit
+    values per layer (Korthikanti et al. 2022, "Reducing activation recomputation", eq. 2 with flash/SDPA attention),
+    scaled to the dtype. An estimate for the gradient-checkpointing decision, not a measurement."""
+    text = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
+    hidden = int(getattr(text, "hidden_size", 0) or getattr(text, "n_embd", 0))
+    layers = int(getattr(text, "num_hidden_layers", 0) or getattr(text, "n_layer", 0))
+    return 34 * hidden * layers * dtype_bytes // 2
+
+
+def speed_plan(config: TrainConfig, model: Any | None = None) -> dict[str, Any]:
+    """Resolve the speed options (issue 15) for this machine; recorded in ``run.json`` under ``speed``.
+
+    ``micro_batch x accumulation x processes`` is the effective batch; ``padding_free`` packs each micro-batch into
+    one row (TRL's ``padding_free``: position ids restart per conversation, so attention stays within each one);
+    ``liger`` applies Liger's layer kernels (the loss already runs through TRL's fused, chunked LM head);
+    ``gradient_checkpointing`` is on only when a micro-batch's estimated activations exceed 80% of the GPU memory
+    left after loading the model."""
+    import importlib.util
+
+    on_gpu = _is_on_gpu()
+    micro = config.micro_batch(on_gpu)
+    plan: dict[str, Any] = {
+        "device": "cuda" if on_gpu else "cpu",
+        "micro_batch": micro,
+        "accumulation": config.accumulation_steps(on_gpu),
+        "processes": config.world_size(),
+        "token_budget": config.token_budget(on_gpu),
+        "padding_free": config.padding_free,
+        "attn_implementation": config.attn_implementation or "model default",
+        "loss": "TRL fused LM head (chunked log-probs, no full logits), mean over the step's assistant tokens",
+    }
+    liger = config.liger
+    if liger is None:
+        liger = on_gpu and importlib.util.find_spec("liger_kernel") is not None
+    elif liger and importlib.util.find_spec("liger_kernel") is None:
+        raise ValueError("--liger needs the package liger-kernel (pip install liger-kernel)")
+    plan["liger"] = bool(liger)
+    checkpointing = config.gradient_checkpointing
+    if checkpointing is None:
+        checkpointing, plan["gradient_checkpointing_reason"] = False, "auto: CPU (memory is not the limit)"
+        if on_gpu and model is not None:
+            import torch
+
+            free, _ = torch.cuda.mem_get_info()
+            need = micro * config.max_length * activation_bytes_per_token(model.config, model.dtype.itemsize)
+            checkpointing = need > 0.8 * free
+            plan["gradient_checkpointing_reason"] = (
+                f"auto: estimated activations {need / 2**30:.1f} GiB vs {free / 2**30:.1f} GiB free")
+    plan["gradient_checkpointing"] = bool(checkpointing)
+    return plan
+
+
+def load_base(config: TrainConfig, base_path: str) -> Any:
+    """The base model in the training dtype (and ``attn_implementation`` when set)."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": torch_dtype(config)}
+    if config.attn_implementation:
+        kwargs["attn_implementation"] = config.attn_implementation
+    return AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
+
+
+def lora_config(config: TrainConfig) -> Any:
+    from peft import LoraConfig
+
+    targets: str | list[str] = (
+        config.target_modules if config.target_modules == "all-linear"
+        else [m.strip() for m in config.target_modules.split(",") if m.strip()]
+    )
+    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")
+
+
+def sft_config(config: TrainConfig, plan: dict[str, Any], output_dir: Path, **overrides: Any) -> Any:
+    """TRL's ``SFTConfig`` for ``config`` laid out as ``plan`` says (:func:`speed_plan`)."""
+    import torch
+    from trl import SFTConfig
+
+    arguments: dict[str, Any] = {
+        "output_dir": str(output_dir),
+        "num_train_epochs": config.epochs,
+        "per_device_train_batch_size": plan["micro_batch"],
+        "gradient_accumulation_steps": plan["accumulation"],
+        "learning_rate": config.lr,
+        "lr_scheduler_type": config.lr_scheduler,
+        "warmup_steps": config.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
+        "weight_decay": config.weight_decay,
+        "optim": config.optimizer,
+        "seed": config.seed,
+        "data_seed": config.seed,
+        "max_length": None,  # rows arrive truncated to config.max_length (build_dataset), padded or padding-free
+        "bf16": torch_dtype(config) == torch.bfloat16,
+        "fp16": torch_dtype(config) == torch.float16,
+        "gradient_checkpointing": plan["gradient_checkpointing"],  # TRL's own default is True: always say
+        "padding_free": plan["padding_free"],
+        "use_liger_kernel": plan["liger"],
+        "save_strategy": "no",  # saves come from the epoch callback
+        "save_total_limit": 1,  # the trainer keeps only its latest full checkpoint (to resume)
+        "logging_steps": config.logging_steps,
+        "report_to": "none",
+        "packing": False,
+        "dataloader_num_workers": 0,
+    }
+    arguments.update(overrides)
+    return SFTConfig(**arguments)
+
+
+def make_trainer(config: TrainConfig, plan: dict[str, Any], model: Any, dataset: Any, tokenizer: Any,
+                 output_dir: Path, callbacks: list[Any] | None = None, **overrides: Any) -> Any:
+    """``SFTTrainer`` with LoRA; the adapter's initial weights are drawn from ``config.seed``."""
+    import torch
+    from trl import SFTTrainer
+
+    torch.manual_seed(config.seed)  # LoRA A's initialisation: the same for every layout of the same run
+    return SFTTrainer(model=model, args=sft_config(config, plan, output_dir, **overrides), train_dataset=dataset,
+                      processing_class=tokenizer, peft_config=lora_config(config), callbacks=callbacks or [])
 
 
 def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     """Run (or resume) the fine-tuning described by ``config``; return ``OUT`` (the selected checkpoint)."""
     import torch
     import transformers
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import SFTConfig, SFTTrainer
 
     from inspect_warmth.models.bundled import resolve_model
 
@@ -211,47 +410,19 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     path = data_file(config)
     base_path = resolve_model(config.base)
     data_hash = file_sha256(path)
-    _check_run_options(out, {**config.training_options(), "data_sha256": data_hash})
+    options = {**config.training_options(), "data_sha256": data_hash}
+    _check_run_options(out, options)
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dataset, skipped = build_dataset(path, tokenizer, config.max_length)
+    dataset, report = build_dataset(path, tokenizer, config.max_length)
+    for line in report.lines():
+        logger.info(line)
 
-    use_bf16 = config.dtype == "bfloat16" or (
-        config.dtype == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    )
-    dtype = torch.bfloat16 if use_bf16 else (torch.float16 if config.dtype == "float16" else torch.float32)
-    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
-    targets: str | list[str] = (
-        config.target_modules if config.target_modules == "all-linear"
-        else [m.strip() for m in config.target_modules.split(",") if m.strip()]
-    )
-    peft_config = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                             target_modules=targets, task_type="CAUSAL_LM")
+    model = load_base(config, base_path)
+    plan = speed_plan(config, model)
     state_dir = out / "trainer_state"
-    args = SFTConfig(
-        output_dir=str(state_dir),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.accumulation_steps(),
-        learning_rate=config.lr,
-        lr_scheduler_type=config.lr_scheduler,
-        warmup_steps=config.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
-        weight_decay=config.weight_decay,
-        optim=config.optimizer,
-        seed=config.seed,
-        data_seed=config.seed,
-        max_length=config.max_length,
-        bf16=use_bf16,
-        activation_checkpointing=config.gradient_checkpointing,
-        save_strategy="no",  # saves come from the epoch callback
-        save_total_limit=1,  # the trainer keeps only its latest full checkpoint (to resume)
-        logging_steps=config.logging_steps,
-        report_to="none",
-        packing=False,
-        dataloader_num_workers=0,
-    )
     metadata = {
         "base_model": config.base,
         "base_model_path": base_path,
@@ -260,19 +431,20 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
         "seed": config.seed,
         "loss": "assistant turns only (user/system tokens masked)",
         "rows": len(dataset),
-        "rows_without_assistant_tokens_within_max_length": skipped,
-        "effective_batch": config.batch_size * config.accumulation_steps() * config.world_size(),
+        "rows_without_assistant_tokens_within_max_length": len(report.left_out.get(NO_REPLY_WITHIN_MAX_LENGTH, [])),
+        "data": report.as_dict(),
+        "effective_batch": plan["micro_batch"] * plan["accumulation"] * plan["processes"],
+        "speed": plan,
         "options": dataclasses.asdict(config),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "trl": _version("trl"), "peft": _version("peft")},
     }
-    trainer = SFTTrainer(
-        model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config,
-        callbacks=[_epoch_callback(config, out, tokenizer, metadata), *(callbacks or [])],
-    )
+    trainer = make_trainer(config, plan, model, dataset, tokenizer, state_dir,
+                           [_epoch_callback(config, out, tokenizer, metadata), *(callbacks or [])])
     last = get_last_checkpoint(str(state_dir)) if state_dir.exists() else None
     if last:
         logger.info("resuming from %s", last)
+    _write_run_file(out, options, {**plan, "data": report.as_dict()})
     trainer.train(resume_from_checkpoint=last)
 
     if not trainer.is_world_process_zero():

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from inspect_warmth.finetune.adapters import adapter_base
 from inspect_warmth.finetune.config import epoch_label
 from inspect_warmth.finetune.files import VALIDATION_FILE, read_jsonl
 from inspect_warmth.finetune.train import METADATA_FILE, saved_epochs
@@ -44,8 +45,9 @@ class TrajectoryOptions:
     samples: int = 100
     mode: str = "faithful"
     seed: int = 0
-    device: str | None = None
+    device: str | None = None  # None: every GPU (device_map="auto"), else the CPU
     include_base: bool = True
+    base_model: str | None = None  # the adapters' base when the recorded one is not on this machine
 
     def generation_key(self) -> str:
         return _hash([self.limit, self.max_new_tokens, self.temperature, self.seed])
@@ -115,14 +117,15 @@ def _run_generation(run: Path, epochs: dict[float, Path], prompts: list[dict[str
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     adapters = {e: p for e, p in epochs.items() if e != 0}
-    base_path = _base_path(run, saved_epochs(run))
-    device = options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    base_path = _base_path(run, saved_epochs(run), options.base_model)
+    device_map = options.device or ("auto" if torch.cuda.is_available() else "cpu")
     tokenizer = AutoTokenizer.from_pretrained(str(next(iter(adapters.values()))) if adapters else base_path)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    base: Any = AutoModelForCausalLM.from_pretrained(base_path)
-    base = base.to(device).eval()
+    # the checkpoint's own dtype, spread over the GPUs: the paper's larger models fit
+    base: Any = AutoModelForCausalLM.from_pretrained(base_path, dtype="auto", device_map=device_map)
+    base = base.eval()
     model: Any = None
     for epoch in todo:
         label = epoch_label(epoch)
@@ -145,10 +148,10 @@ def _run_generation(run: Path, epochs: dict[float, Path], prompts: list[dict[str
         _append(cache, [{"epoch": label, "id": p["id"], "reply": r} for p, r in zip(missing, replies, strict=True)])
 
 
-def _base_path(run: Path, epochs: dict[float, Path]) -> str:
+def _base_path(run: Path, epochs: dict[float, Path], override: str | None = None) -> str:
     for path in epochs.values():
         if (path / METADATA_FILE).exists():
-            return str(json.loads((path / METADATA_FILE).read_text())["base_model_path"])
+            return adapter_base(path, override)
     raise FileNotFoundError(f"{run}: no checkpoint with {METADATA_FILE}; is it a `finetune train` output?")
 
 

@@ -30,9 +30,14 @@ would include are summed (pad targets inside the group's own length included). R
 
 With dropout off every repeat is identical, so one pass is computed and repeated ``samples`` times (SEM 0; with
 ``samples=1`` the SEM is undefined and reported as NaN, like ``scipy.stats.sem`` of one value). With dropout on,
-each repeat is its own row with its own dropout masks, drawn from ``torch.manual_seed(seed)`` inside a forked RNG
-(the global RNG is untouched): reproducible for the same inputs, ``seed`` and ``batch_size``; different batching
-draws different (identically distributed) masks, exactly as two runs of the released script would.
+each repeat is its own row with its own dropout masks, drawn from a ``torch.Generator`` of SocioT's own seeded with
+``seed``: reproducible for the same inputs, ``seed`` and ``batch_size``; different batching draws different
+(identically distributed) masks, exactly as two runs of the released script would. The global torch RNG is never
+read, seeded or restored, so generation running in another thread meanwhile is unaffected. How: every
+``nn.Dropout`` of the model is put in eval mode and its mask applied by a forward hook from that generator; the
+attention-probability dropout runs in :func:`attention_with_own_dropout` (registered with transformers as the
+attention implementation :data:`ATTENTION`), which delegates to SDPA whenever dropout is off, so the numbers without
+dropout are SDPA's, unchanged.
 
 Where the time goes: the model body runs over large batches; when ``lm_head(base_model(x))`` reproduces the model's
 logits (checked once per model on a probe; true for GPT-2, Llama, SmolLM2...) the vocabulary projection and the
@@ -40,7 +45,7 @@ cross-entropy, the dominant cost for small models, run only at the counted posit
 On a GPU, batching is the gain (the released loop runs batches of four short sequences, far from filling it). On a
 CPU the arithmetic per repeat equals the released loop's, so there the gain is reusing identical repeats when
 dropout is off (``benchmarks/socio_t.py`` measures both). ``dtype="bfloat16"`` (or enabling TF32 matmuls) trades
-exactness for GPU speed.
+exactness for GPU speed (and runs GPT-2's GELU as one fused kernel).
 
 Note on ``corrected``: each sequence's mean still includes its prefix tokens, as the released loss does; only the
 padding leak is removed.
@@ -52,6 +57,7 @@ import math
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -81,6 +87,10 @@ DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
 
 _COMPUTE_LOCK = threading.Lock()  # one scoring at a time per process: the models are shared and mode-switched
 _LOAD_LOCK = threading.Lock()
+
+#: The attention implementation SocioT loads its LM with (see :func:`attention_with_own_dropout`).
+ATTENTION = "inspect_warmth_socio_t"
+_DROPOUT = threading.local()  # .generator: the scoring thread's dropout generator, None outside scoring
 
 
 @dataclass(frozen=True)
@@ -132,19 +142,98 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def attention_with_own_dropout(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                               attention_mask: torch.Tensor | None, dropout: float = 0.0, scaling: float | None = None,
+                               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """transformers' attention-function signature (query (batch, heads, q, dim), key/value (batch, kv heads, k,
+    dim), SDPA's boolean mask or None for causal; returns (batch, q, heads, dim)). Without dropout, or outside a
+    SocioT scoring, it is ``sdpa_attention_forward``; with dropout inside a scoring, softmax(QK^T) is computed
+    explicitly so that the attention-probability mask can come from the scoring's generator."""
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    generator = getattr(_DROPOUT, "generator", None)
+    if dropout == 0.0 or generator is None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
+                                      **kwargs)
+    if key.shape[1] != query.shape[1]:  # grouped-query attention
+        key = key.repeat_interleave(query.shape[1] // key.shape[1], dim=1)
+        value = value.repeat_interleave(query.shape[1] // value.shape[1], dim=1)
+    scores = torch.matmul(query, key.transpose(-1, -2)) * (scaling if scaling is not None else query.shape[-1] ** -0.5)
+    if attention_mask is None:  # SDPA's mask function leaves pure causal attention to is_causal
+        q_len, k_len = scores.shape[-2:]
+        attention_mask = torch.ones(q_len, k_len, dtype=torch.bool, device=scores.device).tril(k_len - q_len)
+    if attention_mask.dtype == torch.bool:
+        scores = scores.masked_fill(~attention_mask, torch.finfo(scores.dtype).min)
+    else:
+        scores = scores + attention_mask
+    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(value.dtype)
+    weights = weights * _keep_mask(weights, dropout, generator)
+    return torch.matmul(weights, value).transpose(1, 2).contiguous(), weights
+
+
+def _keep_mask(like: torch.Tensor, p: float, generator: Any) -> torch.Tensor:
+    """Inverted-dropout mask: 0 with probability ``p``, else ``1 / (1 - p)``, drawn from ``generator``."""
+    import torch
+
+    return torch.empty_like(like).bernoulli_(1.0 - p, generator=generator).div_(1.0 - p)
+
+
+def _register_attention() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, attention_with_own_dropout)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)
+
+
+@contextmanager
+def own_dropout(model: Any, generator: Any) -> Iterator[None]:
+    """Within the block, every dropout of ``model`` (in train mode) draws its masks from ``generator``, never from
+    the global RNG: ``nn.Dropout`` modules go to eval mode and a forward hook applies the mask; attention dropout
+    goes through :func:`attention_with_own_dropout` (when the model was loaded with :data:`ATTENTION`)."""
+    import torch
+
+    switched, handles = [], []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout) and module.training and module.p > 0:
+            p = module.p
+            module.eval()
+            switched.append(module)
+            handles.append(module.register_forward_hook(
+                lambda _module, _inputs, output, p=p: output * _keep_mask(output, p, generator)))
+    _DROPOUT.generator = generator
+    try:
+        yield
+    finally:
+        _DROPOUT.generator = None
+        for handle in handles:
+            handle.remove()
+        for module in switched:
+            module.train()
+
+
 @lru_cache(maxsize=2)
 def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
     """Load (model, tokenizer) once per (lm, device, dtype). ``lm``: a transformers id, a directory, or
-    ``smollm2-135m`` (the bundled model)."""
+    ``smollm2-135m`` (the bundled model). Models whose attention is pluggable get :data:`ATTENTION`."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from inspect_warmth.models.bundled import resolve_model
 
     path = resolve_model(lm)
+    _register_attention()
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        options: dict[str, Any] = {"dtype": getattr(torch, dtype)}
+        if dtype != "float32" and getattr(AutoConfig.from_pretrained(path), "activation_function", "") == "gelu_new":
+            # GPT-2's GELU as one fused kernel (the same tanh formula; float32 keeps the eight-op original, exact)
+            options["activation_function"] = "gelu_pytorch_tanh"
+        try:
+            model: Any = AutoModelForCausalLM.from_pretrained(path, attn_implementation=ATTENTION, **options)
+        except ValueError:  # an architecture without pluggable attention: its own (then checked by the caller)
+            model = AutoModelForCausalLM.from_pretrained(path, **options)
     except (OSError, ValueError) as err:
         raise ValueError(
             f"could not load the SocioT language model {lm!r} (a transformers causal-LM id such as 'gpt2', a "
@@ -231,6 +320,16 @@ def _splits_cleanly(model: Any) -> bool:
     return ok
 
 
+def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-row cross-entropy in float32 of (rows, vocab) logits of any dtype: ``F.cross_entropy(logits.float(),
+    reduction="none")``'s arithmetic, without the float32 copy of the logits (log-softmax reads them in their own
+    dtype and writes float32), which halves the memory traffic of reduced-precision logits."""
+    import torch
+
+    log_probs = torch.log_softmax(logits, dim=-1, dtype=torch.float32)
+    return -log_probs.gather(1, targets.unsqueeze(1)).squeeze(1)
+
+
 def _token_losses(
     model: Any, inputs: torch.Tensor, attention: torch.Tensor, targets: torch.Tensor, counted: torch.Tensor,
     head_chunk: int, split: bool,
@@ -240,19 +339,17 @@ def _token_losses(
     With a cleanly split head, the body runs once over the batch and the vocabulary projection + cross-entropy run
     only on counted positions, ``head_chunk`` tokens at a time (logits are the memory- and time-dominant part)."""
     import torch
-    import torch.nn.functional as F
 
     losses = torch.zeros(inputs.shape, dtype=torch.float32, device=inputs.device)
     if not split:
         logits = model(input_ids=inputs, attention_mask=attention, use_cache=False).logits
-        flat = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), reduction="none")
+        flat = _cross_entropy(logits.flatten(0, 1), targets.flatten())
         return flat.view(inputs.shape).masked_fill(~counted, 0.0)
     hidden = model.base_model(input_ids=inputs, attention_mask=attention, use_cache=False).last_hidden_state
     head = model.get_output_embeddings()
     picked_hidden, picked_targets = hidden[counted], targets[counted]
     parts = [
-        F.cross_entropy(head(picked_hidden[i : i + head_chunk]).float(), picked_targets[i : i + head_chunk],
-                        reduction="none")
+        _cross_entropy(head(picked_hidden[i : i + head_chunk]), picked_targets[i : i + head_chunk])
         for i in range(0, len(picked_targets), head_chunk)
     ]
     losses[counted] = torch.cat(parts)
@@ -296,7 +393,7 @@ def _row_loss_sums(
         targets = padded[u, 1 : width + 1]
         counted = positions < (need_t[u, None] - 1)
         losses = _token_losses(model, inputs, attention, targets, counted, head_chunk, split)
-        sums[picked] = losses.to("cpu", torch.float64).sum(dim=1).numpy()
+        sums[picked] = losses.sum(dim=1, dtype=torch.float64).cpu().numpy()  # one float per row crosses to the host
     return sums
 
 
@@ -410,13 +507,12 @@ def set_values(
     plan = _plan(tokenizer, checked)
     reps = samples if dropout else 1
     rows = np.repeat(np.arange(len(plan.own_len)), reps)
-    with _COMPUTE_LOCK, torch.random.fork_rng(devices=_rng_devices(device)):
-        torch.manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    with _COMPUTE_LOCK:
         was_training = model.training
         model.train(dropout)
         try:
-            context = torch.no_grad() if dropout else torch.inference_mode()
-            with context:
+            with own_dropout(model, generator) if dropout else nullcontext(), torch.inference_mode():
                 sums = _row_loss_sums(
                     model, plan, rows, mode, device=device, batch_size=batch_size, progress=progress
                 )
@@ -424,11 +520,3 @@ def set_values(
             model.train(was_training)
     values = _set_values(plan, sums.reshape(-1, reps), mode)
     return np.repeat(values, samples, axis=-1) if reps < samples else values
-
-
-def _rng_devices(device: str) -> list[Any]:
-    import torch
-
-    if device.startswith("cuda") and torch.cuda.is_available():
-        return [torch.device(device).index or 0]
-    return []
