@@ -4,6 +4,7 @@ provider so that ``inspect_warmth/<name>`` resolves. Keep heavy imports (torch, 
 from inspect_warmth.providers.warmth_hf import warmth_hf
 from inspect_warmth.scorers import advbench_refusal, gsm8k_number, judge, mmlu_letter, reference
 from inspect_warmth.solvers.condition import study_condition
+from inspect_warmth.solvers.pushback import pushback
 from inspect_warmth.solvers.warm_system_prompt import warm_system_prompt
 from inspect_warmth.tasks.advbench import advbench
 from inspect_warmth.tasks.disinfo import disinfo

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "grid": "inspect_warmth.analysis.cli:grid",
     "analyze": "inspect_warmth.analysis.cli:analyze",
     "gate": "inspect_warmth.analysis.cli:gate",
+    "frontier": "inspect_warmth.analysis.frontier_cli:frontier",
 }
 
 

@@ -16,11 +16,19 @@ from inspect_warmth.scorers.refusal import is_refusal
 STUDY_SCORERS: tuple[str, ...] = ("judge", "reference")
 
 
-def study_scorer(name: str) -> Scorer:
-    """The study scorer called ``name``: ``"judge"`` (model-graded, default) or ``"reference"`` (offline)."""
+def study_scorer(name: str, judge_context: str = "question") -> Scorer:
+    """The study scorer called ``name``: ``"judge"`` (model-graded, default) or ``"reference"`` (offline).
+
+    ``judge_context``: what the judge sees besides question, references and reply: ``question`` (nothing more,
+    the paper's) or ``user_turn`` (the user's turn(s)); the reference scorer reads no context and accepts only
+    ``question``.
+    """
     if name == "judge":
-        return judge()
+        return judge(context=judge_context)
     if name == "reference":
+        if judge_context != "question":
+            raise ValueError(f"judge_context={judge_context!r} needs scorer=judge; the reference scorer reads rules, "
+                             "not the user's turn")
         return reference()
     raise ValueError(f"unknown study scorer {name!r}; expected one of {', '.join(STUDY_SCORERS)}")
 

@@ -1,4 +1,5 @@
-"""How far two scorers agree on the same replies: percent agreement and Cohen's kappa, per dataset and overall.
+"""How far two scorers agree on the same replies: percent agreement and Cohen's kappa, per dataset, per template
+and per amendment (so users see where their judge is weakest), and overall.
 
 Compare two score columns of the same log(s) (e.g. ``judge`` and ``reference`` after
 ``inspect score LOG --scorer inspect_warmth/reference --action append``), or a scorer against human labels in a
@@ -7,6 +8,13 @@ this way: 470 human labels, >90% agreement, kappa > 0.81.
 
     inspect-warmth agreement logs/*.eval
     inspect-warmth agreement LOG --labels labels.csv --scorers judge
+
+To see what the judge context changes, score the same log with both contexts and compare them::
+
+    inspect score LOG --scorer inspect_warmth/judge -S context=user_turn --action overwrite --output-file LOG2 ...
+    inspect-warmth agreement LOG2 --labels labels.csv
+
+A pushback sample is compared on its final reply (the Score's value).
 
 Samples where either side is missing or unscored ("N") are left out and counted.
 """
@@ -36,6 +44,8 @@ class LabelledSample:
     dataset: str
     first: str | None
     second: str | None
+    template: str = "unknown"
+    amendment: str = "unknown"
 
 
 @dataclass(frozen=True)
@@ -64,14 +74,26 @@ def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
     return (observed - expected) / (1.0 - expected)
 
 
-def agreement_by_dataset(samples: Iterable[LabelledSample]) -> list[Agreement]:
-    """One :class:`Agreement` per dataset (sorted) and one ``overall``."""
+#: The groupings the ``agreement`` command reports, in order: a LabelledSample attribute each.
+GROUPINGS: tuple[str, ...] = ("dataset", "template", "amendment")
+
+
+def agreement_by(samples: Iterable[LabelledSample], by: str = "dataset") -> list[Agreement]:
+    """One :class:`Agreement` per value of ``by`` (``dataset``, ``template`` or ``amendment``; sorted) and one
+    ``overall``."""
+    if by not in GROUPINGS:
+        raise ValueError(f"agreement_by: unknown grouping {by!r}; expected one of {', '.join(GROUPINGS)}")
     groups: dict[str, list[LabelledSample]] = {}
     for sample in samples:
-        groups.setdefault(sample.dataset, []).append(sample)
+        groups.setdefault(str(getattr(sample, by)), []).append(sample)
     everything = [s for group in groups.values() for s in group]
     rows = [_agreement(name, groups[name]) for name in sorted(groups)]
     return [*rows, _agreement(OVERALL, everything)]
+
+
+def agreement_by_dataset(samples: Iterable[LabelledSample]) -> list[Agreement]:
+    """One :class:`Agreement` per dataset (sorted) and one ``overall``."""
+    return agreement_by(samples, "dataset")
 
 
 def _agreement(group: str, samples: list[LabelledSample]) -> Agreement:
@@ -96,7 +118,8 @@ def _score_name(names: Iterable[str], wanted: str) -> str | None:
 
 
 def read_log_scores(logs: Sequence[Path], scorers: Sequence[str]) -> list[dict[str, object]]:
-    """One row per sample and epoch: ``log``, ``id``, ``epoch``, ``dataset`` and one "C"/"I"/None per scorer."""
+    """One row per sample and epoch: ``log``, ``id``, ``epoch``, ``dataset``, ``template``, ``amendment`` and one
+    "C"/"I"/None per scorer."""
     from inspect_ai.log import read_eval_log
 
     rows: list[dict[str, object]] = []
@@ -108,8 +131,9 @@ def read_log_scores(logs: Sequence[Path], scorers: Sequence[str]) -> list[dict[s
         for sample in log.samples:
             scores = sample.scores or {}
             seen.update(scores)
+            meta = sample.metadata or {}
             row: dict[str, object] = {"log": str(path), "id": str(sample.id), "epoch": sample.epoch,
-                                      "dataset": str((sample.metadata or {}).get("dataset", "unknown"))}
+                                      **{key: str(meta.get(key) or "unknown") for key in GROUPINGS}}
             for wanted in scorers:
                 name = _score_name(scores, wanted)
                 row[wanted] = _label(scores[name].value) if name is not None else None
@@ -148,10 +172,12 @@ def read_labels(path: Path) -> dict[str, str]:
 
 def compare_scorers(rows: list[dict[str, object]], first: str, second: str) -> list[LabelledSample]:
     """Pair two score columns of the same samples."""
-    return [
-        LabelledSample(f"{r['log']}#{r['id']}#{r['epoch']}", str(r["dataset"]), _opt(r[first]), _opt(r[second]))
-        for r in rows
-    ]
+    return [_labelled(f"{r['log']}#{r['id']}#{r['epoch']}", r, _opt(r[first]), _opt(r[second])) for r in rows]
+
+
+def _labelled(key: str, row: dict[str, object], first: str | None, second: str | None) -> LabelledSample:
+    return LabelledSample(key, str(row["dataset"]), first, second, str(row.get("template", "unknown")),
+                          str(row.get("amendment", "unknown")))
 
 
 def compare_with_labels(rows: list[dict[str, object]], scorer: str, labels: dict[str, str]) -> list[LabelledSample]:
@@ -169,7 +195,7 @@ def compare_with_labels(rows: list[dict[str, object]], scorer: str, labels: dict
     if unknown:
         raise click.ClickException(f"{len(unknown)} labelled id(s) not found in the logs, e.g. {unknown[0]!r}")
     return [
-        LabelledSample(sample_id, str(by_id[sample_id]["dataset"]), _opt(by_id[sample_id][scorer]), label)
+        _labelled(sample_id, by_id[sample_id], _opt(by_id[sample_id][scorer]), label)
         for sample_id, label in labels.items()
     ]
 
@@ -178,14 +204,23 @@ def _opt(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def format_table(title: str, rows: Sequence[Agreement]) -> str:
-    """Plain-text table: dataset, n, agreement %, Cohen's kappa, skipped."""
-    lines = [title, f"{'dataset':<12} {'n':>6} {'agreement':>10} {'kappa':>7} {'skipped':>8}"]
+def format_table(title: str, rows: Sequence[Agreement], by: str = "dataset") -> str:
+    """Plain-text table: group (``by``), n, agreement %, Cohen's kappa, skipped; the weakest kappa is marked."""
+    width = max([12, *(len(row.group) for row in rows)])
+    kappas = [row.kappa for row in rows if row.group != OVERALL and not math.isnan(row.kappa)]
+    weakest = min(kappas) if len(kappas) > 1 else None
+    lines = [title, f"{by:<{width}} {'n':>6} {'agreement':>10} {'kappa':>7} {'skipped':>8}"]
     for row in rows:
         agreement = "n/a" if math.isnan(row.agreement) else f"{100 * row.agreement:.1f}%"
         kappa = "n/a" if math.isnan(row.kappa) else f"{row.kappa:.3f}"
-        lines.append(f"{row.group:<12} {row.n:>6} {agreement:>10} {kappa:>7} {row.skipped:>8}")
+        mark = "  <- weakest" if row.group != OVERALL and weakest is not None and row.kappa == weakest else ""
+        lines.append(f"{row.group:<{width}} {row.n:>6} {agreement:>10} {kappa:>7} {row.skipped:>8}{mark}")
     return "\n".join(lines)
+
+
+def format_tables(title: str, samples: Sequence[LabelledSample]) -> str:
+    """The per-dataset, per-template and per-amendment tables, one after the other."""
+    return "\n\n".join(format_table(f"{title}, by {by}", agreement_by(samples, by), by) for by in GROUPINGS)
 
 
 @click.command()
@@ -196,16 +231,15 @@ def format_table(title: str, rows: Sequence[Agreement]) -> str:
               help="Comma-separated score names: two to compare with each other (default judge,reference), "
                    "or, with --labels, the ones to compare with the labels (default judge).")
 def agreement(logs: tuple[Path, ...], labels: Path | None, scorers: str | None) -> None:
-    """Agreement and Cohen's kappa between two scorers, or a scorer and human labels, per dataset."""
+    """Agreement and Cohen's kappa between two scorers, or a scorer and human labels, per dataset, template and
+    amendment."""
     names = [s.strip() for s in (scorers or ("judge" if labels else "judge,reference")).split(",") if s.strip()]
     if labels is None and len(names) != 2:
         raise click.UsageError(f"--scorers needs two names to compare without --labels, got {names}")
     rows = read_log_scores(list(logs), names)
     if labels is None:
-        table = agreement_by_dataset(compare_scorers(rows, names[0], names[1]))
-        click.echo(format_table(f"{names[0]} vs {names[1]}", table))
+        click.echo(format_tables(f"{names[0]} vs {names[1]}", compare_scorers(rows, names[0], names[1])))
         return
     human = read_labels(labels)
     for name in names:
-        table = agreement_by_dataset(compare_with_labels(rows, name, human))
-        click.echo(format_table(f"{name} vs human labels ({labels.name})", table))
+        click.echo(format_tables(f"{name} vs human labels ({labels.name})", compare_with_labels(rows, name, human)))

@@ -29,6 +29,10 @@ it follows the neutral one.
 ``belief_form="prompt_files"`` gives the authors' prompt files (``eval_data``) instead, which differ from what was
 scored: no leading space, a single space after a stakes statement, the incorrect answer lower-cased, and Disinfo
 clauses without ``I told them``.
+
+Beyond the paper, ``pushback`` (never part of ``all``) asks the ``original`` message first, with the same statement
+as the ``original`` template gets, and then doubts the model's reply in a second user turn
+(:mod:`inspect_warmth.study.pushback`).
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ from typing import Literal
 from inspect_warmth.data.records import QuestionRecord
 from inspect_warmth.study.stimuli import AMENDMENTS, CONTEXTS, amendment_type, stimuli
 
-Template = Literal["original", "neutral", "incorrect", "correct"]
+Template = Literal["original", "neutral", "incorrect", "correct", "pushback"]
+#: The paper's four templates: what ``templates=all`` means.
 TEMPLATES: tuple[Template, ...] = ("original", "neutral", "incorrect", "correct")
+#: The two-turn "are you sure?" template (beyond the paper); asked for by name only.
+PUSHBACK: Template = "pushback"
 BeliefForm = Literal["scored", "prompt_files"]
 
 
@@ -66,7 +73,9 @@ class Condition:
         return stimuli().context_statements[self.amendment][self.statement_index]
 
 
-def _expand(value: str | Iterable[str], everything: Sequence[str], name: str) -> tuple[str, ...]:
+def _expand(
+    value: str | Iterable[str], everything: Sequence[str], name: str, extra: Sequence[str] = ()
+) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else list(value)
     out: list[str] = []
     for item in items:
@@ -74,10 +83,11 @@ def _expand(value: str | Iterable[str], everything: Sequence[str], name: str) ->
             key = part.strip()
             if key == "all":
                 out.extend(everything)
-            elif key in everything:
+            elif key in everything or key in extra:
                 out.append(key)
             else:
-                raise ValueError(f"unknown {name} {key!r}; expected 'all' or one of: {', '.join(everything)}")
+                known = ", ".join([*everything, *extra])
+                raise ValueError(f"unknown {name} {key!r}; expected 'all' or one of: {known}")
     return tuple(dict.fromkeys(out))
 
 
@@ -87,8 +97,9 @@ def parse_contexts(contexts: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def parse_templates(templates: str | Iterable[str]) -> tuple[Template, ...]:
-    """Task parameter ``templates``: ``original``, ``neutral``, ``incorrect``, ``correct`` or ``all``."""
-    return _expand(templates, TEMPLATES, "template")  # type: ignore[return-value]
+    """Task parameter ``templates``: ``original``, ``neutral``, ``incorrect``, ``correct``, ``all`` (those four)
+    or ``pushback`` (beyond the paper; combine as ``all,pushback``)."""
+    return _expand(templates, TEMPLATES, "template", extra=(PUSHBACK,))  # type: ignore[return-value]
 
 
 def design(templates: Sequence[Template], amendments: Sequence[str]) -> list[tuple[Template, str]]:
@@ -108,7 +119,8 @@ def assign_statements(question_ids: Sequence[str], template: Template, context: 
     """
     n_statements = len(stimuli().context_statements[context])
     order = sorted(question_ids)
-    random.Random(f"{seed}|{template}|{context}").shuffle(order)
+    drawn_as = "original" if template == PUSHBACK else template  # pushback's first turn is the original message
+    random.Random(f"{seed}|{drawn_as}|{context}").shuffle(order)
     return {qid: i % n_statements for i, qid in enumerate(order)}
 
 
@@ -134,12 +146,12 @@ def _belief(record: QuestionRecord, template: Template, belief_form: BeliefForm)
 
 def user_message(record: QuestionRecord, condition: Condition, belief_form: BeliefForm = "scored") -> str:
     """Assemble the user message of one question under one condition, character for character (see the table
-    in the module docstring)."""
+    in the module docstring). For ``pushback`` it is the first turn: the ``original`` message."""
     template, amendment = condition.template, condition.amendment
     if template == "neutral" and amendment != "unmodified":
         raise ValueError("the neutral template exists only without a context (amendment 'unmodified')")
     statement = condition.statement
-    if template == "original":
+    if template in ("original", PUSHBACK):
         return record.question if statement is None else f"{statement} {record.question}"
 
     question = (record.conversational_question or record.question) if record.dataset == "medqa" else record.question

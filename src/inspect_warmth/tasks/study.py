@@ -9,10 +9,12 @@ from typing import Any
 from inspect_ai import Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
-from inspect_ai.solver import Solver, generate
+from inspect_ai.scorer import Metric, grouped
+from inspect_ai.solver import Solver
 
 from inspect_warmth.data.records import QuestionRecord, StudyDataset
 from inspect_warmth.study.conditions import (
+    PUSHBACK,
     BeliefForm,
     Condition,
     conditions_for,
@@ -99,22 +101,36 @@ def study_task(
     system_prompt: str | None,
     belief_form: BeliefForm,
     source: str | None = None,
+    judge_context: str = "question",
     allow_single_answer_lists: bool = False,
 ) -> Task:
-    """Build one of the four study tasks (TriviaQA, TruthfulQA, Disinfo, MedQA)."""
+    """Build one of the four study tasks (TriviaQA, TruthfulQA, Disinfo, MedQA).
+
+    ``templates`` may include ``pushback`` (two replies around a doubt turn; the flip metrics are added);
+    ``judge_context`` is ``question`` (the paper's judge) or ``user_turn`` (the judge also sees the user's turns).
+    """
     from inspect_warmth.data.loaders import load_records
     from inspect_warmth.scorers import study_scorer
+    from inspect_warmth.scorers.metrics import study_metrics
+    from inspect_warmth.scorers.pushback import flip_rate, pushback_metrics
+    from inspect_warmth.solvers.pushback import study_reply
 
     records = draw_questions(load_records(dataset, data_dir=data_dir, source=source,
-                                                   allow_single_answer_lists=allow_single_answer_lists), samples, seed)
-    solvers: list[Solver] = [*_system_prompt(system_prompt), generate()]
+                                          allow_single_answer_lists=allow_single_answer_lists), samples, seed)
+    solvers: list[Solver] = [*_system_prompt(system_prompt), study_reply()]
+    with_pushback = PUSHBACK in parse_templates(templates)
+    metrics: list[Metric | dict[str, list[Metric]]] = [
+        *study_metrics(), *pushback_metrics(),
+        grouped(flip_rate(), "amendment", all=False, name_template="flip_rate:amendment={group_name}"),
+    ]
     return Task(
         dataset=MemoryDataset(
             study_samples(records, contexts=contexts, templates=templates, seed=seed, belief_form=belief_form),
             name=dataset,
         ),
         solver=solvers,
-        scorer=study_scorer(scorer),
+        scorer=study_scorer(scorer, judge_context),
+        metrics=metrics if with_pushback else None,
         config=STUDY_GENERATE_CONFIG,
-        metadata={"dataset": dataset, "seed": seed, "samples": len(records)},
+        metadata={"dataset": dataset, "seed": seed, "samples": len(records), "judge_context": judge_context},
     )

@@ -15,11 +15,14 @@ Each question is asked under the study's conditions (PAPER.md §4): `-T contexts
 
 Parameters:
     contexts: `unmodified` (default), context keys such as `emotion:sad`, or `all` (the nine amendments).
-    templates: `original` (default), `neutral`, `incorrect`, `correct`, or `all`.
+    templates: `original` (default), `neutral`, `incorrect`, `correct`, `all` (those four), or `pushback`
+        (beyond the paper: the reply is doubted in a second turn; both replies scored, flip rate reported).
     samples: questions drawn (seeded), default 500.
     seed: seed of the question draw and of the statement assignment.
     data_dir: directory of the original files (else `$INSPECT_WARMTH_DATA`, else a pinned download).
     scorer: `judge` (default; needs a grader model role) or `reference` (offline).
+    judge_context: `question` (default, the paper's judge) or `user_turn` (the judge also sees the user's
+        turn: context statement, stated belief, pushback doubt).
     system_prompt: `warm` for the warm system-prompt control (PAPER.md §1), default none.
     belief_form: `scored` (the study's scored prompts, default) or `prompt_files`.
 """
@@ -43,6 +46,7 @@ def triviaqa(
     system_prompt: str | None = None,
     belief_form: BeliefForm = "scored",
     source: str | None = None,
+    judge_context: str = "question",
 ) -> Task:
     """TriviaQA under the study's interpersonal contexts and user beliefs."""
     return study_task(
@@ -56,4 +60,5 @@ def triviaqa(
         system_prompt=system_prompt,
         belief_form=belief_form,
         source=source,
+        judge_context=judge_context,
     )
