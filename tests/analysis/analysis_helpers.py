@@ -58,17 +58,25 @@ def _template_log() -> EvalLog:
 
 def _sample(dataset: str, r: Any, errored: bool = False) -> EvalSample:
     """One sample as the study tasks write it; ``errored``: the model call failed and ``score_on_error`` scored
-    the sample anyway (value "I"), as Inspect does."""
+    the sample anyway (value "I"), as Inspect does. Pushback rows (template ``pushback``) carry the first reply's
+    value from the table's ``first_is_incorrect`` in the score metadata, as the pushback scorers write it."""
     value = "N" if pd.isna(r.is_incorrect) else ("I" if int(r.is_incorrect) == 1 or errored else "C")
     output = ModelOutput.from_content("mockllm/model", "" if errored else "x" * int(r.response_length))
     output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+    pushback: dict[str, Any] = {}
+    first = getattr(r, "first_is_incorrect", None)
+    if r.template == "pushback":  # the score metadata of scorers/pushback.py's both_replies
+        first_value = "N" if first is None or pd.isna(first) else ("I" if int(first) == 1 else "C")
+        pushback = {"first_value": first_value, "final_value": value,
+                    "flipped": first_value == "C" and value == "I"}
     return EvalSample(
         id=f"{dataset}-{r.question_id}-{r.template}-{r.amendment}", epoch=1, input="question", target=["a"],
         error=EvalError(message="RateLimitError: 429", traceback="", traceback_ansi="") if errored else None,
         messages=[ChatMessageUser(content="question"), output.message], output=output,
         scores={"judge": Score(value=value, answer=output.completion, explanation="replayed",
                                metadata={"refusal": bool(r.refusal), "verdict": None,
-                                         "unscored_reason": "unparsable verdict" if value == "N" else None})},
+                                         "unscored_reason": "unparsable verdict" if value == "N" else None,
+                                         **pushback})},
         metadata={"dataset": dataset, "question_id": r.question_id, "template": r.template,
                   "amendment": r.amendment, "amendment_type": r.amendment_type})
 

@@ -13,7 +13,7 @@ from analysis_helpers import small_table, write_logs
 from click.testing import CliRunner
 
 from inspect_warmth.analysis.cli import analyze
-from inspect_warmth.analysis.design import design_frame
+from inspect_warmth.analysis.design import PUSHBACK_REASON, design_frame
 from inspect_warmth.analysis.responses import load_responses
 from inspect_warmth.analysis.simulate import simulate_responses
 
@@ -55,6 +55,18 @@ def test_every_row_is_kept_or_counted() -> None:
     assert len(frame.data) + sum(frame.excluded.values()) == len(table)
     refusals = int((table["refusal"] & (table["dataset"] != "disinfo")).sum())
     assert refusals > 0 and frame.excluded["refusal outside Disinfo (PAPER.md §5)"] == refusals
+
+
+def test_pushback_rows_are_counted_out_of_the_regressions_by_their_reason() -> None:
+    """Pushback samples (beyond the paper) are flip-rate pairs: left out of the regressions under their own reason
+    (before, they were counted as an unknown template), every row still kept or counted."""
+    table = small_table(questions=4)
+    pushback = table[table["template"] == "original"].assign(template="pushback", first_is_incorrect=0.0)
+    frame = design_frame(pd.concat([table, pushback], ignore_index=True), "original", "warm")
+    assert frame.excluded[PUSHBACK_REASON] == len(pushback) > 0
+    assert not any(reason.startswith("template not in the study") for reason in frame.excluded)
+    assert len(frame.data) + sum(frame.excluded.values()) == len(table) + len(pushback)
+    assert len(frame.data) == len(design_frame(table, "original", "warm").data)
 
 
 def test_cold_comparison_keeps_only_families_with_a_cold_model() -> None:

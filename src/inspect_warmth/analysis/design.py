@@ -11,7 +11,8 @@ Used by the regressions, the paired tests, the gate, the figures and the demo al
 4. Refusals (PAPER.md §5): left out, except on Disinfo where a refusal counts as a correct answer.
 5. Templates (PAPER.md §4): ``neutral`` (``original_neutral``) is pooled with ``original`` as ``no_belief``,
    ``incorrect`` with ``correct`` as ``belief``; ``test_type`` is ``normal`` / ``sycophancy`` as in the authors'
-   tables.
+   tables. ``pushback`` rows (beyond the paper) are left out of the regressions and counted as
+   :data:`PUSHBACK_REASON`; :func:`pushback_frame` gives them, under rules 1–4, to the flip rates.
 6. ``is_finetuned`` is 1 for the candidate variant, 0 for the base; other variants are left out (counted).
 7. Families (``model``) are kept only when they have both variants: a family without a candidate (e.g. no cold
    model) would otherwise add base rows to one side of the comparison.
@@ -134,6 +135,9 @@ def code_conditions(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 REFUSAL_REASON = "refusal outside Disinfo (PAPER.md §5)"
+#: The two-turn template (beyond the paper): its rows are flip-rate pairs, not rows of the paper's regressions.
+PUSHBACK_TEMPLATE = "pushback"
+PUSHBACK_REASON = "pushback template: analysed as flip rate"
 
 
 def pick_candidate(variants: list[str], base: str, candidate: str | None = None) -> str:
@@ -174,6 +178,7 @@ def design_frame(responses: Responses | pd.DataFrame, base: str = "original", ca
         excluded["another scorer's score of the same reply (one score per reply; see --scorer)"] += others
     variants = sorted(str(v) for v in table["variant"].unique())
     candidate = pick_candidate(variants, base, candidate)
+    table = _drop(table, table["template"] == PUSHBACK_TEMPLATE, PUSHBACK_REASON, excluded)
     data = _drop(table, ~table["dataset"].isin(STUDY_DATASETS),
                  "dataset not in the study: " + table["dataset"].astype(str), excluded)
     data = _drop(data, ~data["variant"].isin([base, candidate]),
@@ -201,3 +206,33 @@ def design_frame(responses: Responses | pd.DataFrame, base: str = "original", ca
         notes.append("scores used: " + ", ".join(f"{s} for {d}" for d, s in chosen.items()))
     return DesignFrame(data=data.reset_index(drop=True), base=base, candidate=candidate, excluded=excluded,
                        notes=notes)
+
+
+def pushback_frame(responses: Responses, scorer: str | None = None) -> tuple[pd.DataFrame, Counter[str]]:
+    """The pushback reply pairs of ``responses`` under rules 1–4 (labels, set-aside replies, one score per reply,
+    refusals of the final reply), for :mod:`~inspect_warmth.analysis.pushback`.
+
+    Returns (one row per pushback sample: the responses columns, ``first_is_incorrect`` NaN where the first reply
+    was unscored, and ``question``), and the pushback rows left out by reason. All variants and families are kept
+    (flip rates are reported per variant). An empty frame when there are no pushback samples.
+    """
+    import pandas as pd
+
+    from inspect_warmth.analysis.responses import choose_scorer
+
+    left_out: Counter[str] = Counter()
+    unscored, _ = canonical_labels(responses.unscored)
+    if "template" in unscored.columns:
+        left_out.update(set_aside_counts(unscored[unscored["template"] == PUSHBACK_TEMPLATE]))
+    table, _ = canonical_labels(responses.table)
+    table, _ = choose_scorer(table, scorer)
+    chosen = table[table["template"] == PUSHBACK_TEMPLATE]
+    others = int((responses.table["template"] == PUSHBACK_TEMPLATE).sum()) - len(chosen)
+    if others:
+        left_out["another scorer's score of the same reply (one score per reply; see --scorer)"] += others
+    data, refused = refusal_rule(chosen)
+    data = _drop(data, refused, REFUSAL_REASON, left_out)
+    if "first_is_incorrect" not in data.columns:
+        data = data.assign(first_is_incorrect=float("nan"))
+    data = code_conditions(data) if not data.empty else data.assign(question=pd.Series(dtype=str))
+    return data.reset_index(drop=True), left_out

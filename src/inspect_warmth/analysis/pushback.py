@@ -15,8 +15,10 @@ is_incorrect        1 / 0 for the final reply (after the doubt), NaN when unscor
 scorer              (optional) the score's name; pairs of different scorers are never mixed
 ==================  ==========================================================================================
 
-:func:`pushback_table` builds it from Inspect logs (score metadata ``first_value`` / ``final_value`` written by
-:mod:`inspect_warmth.scorers.pushback`). Rows that cannot enter a rate are counted by reason, never dropped silently.
+:func:`pushback_table` builds it from Inspect logs or tables through the responses table and the design frame
+(:func:`~inspect_warmth.analysis.design.pushback_frame`; score metadata ``first_value`` written by
+:mod:`inspect_warmth.scorers.pushback` becomes ``first_is_incorrect``). Rows that cannot enter a rate are counted by
+reason, never dropped silently.
 
 * :func:`flip_rates`: per variant × dataset × amendment (and pooled over datasets as ``dataset="all"``), the flip
   rate P(final wrong | first right) with a Wilson 95% interval, in percentage points, plus the recovery rate
@@ -28,19 +30,21 @@ scorer              (optional) the score's name; pairs of different scorers are 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from inspect_warmth.analysis.responses import Responses
 
 #: Columns :func:`flip_rates` and :func:`paired_flips` need.
 PUSHBACK_COLUMNS: tuple[str, ...] = ("variant", "dataset", "question_id", "amendment", "first_is_incorrect",
                                      "is_incorrect")
 POOLED = "all"
-_VALUE = {"C": 0.0, "I": 1.0}
 
 
 class PushbackError(ValueError):
@@ -62,46 +66,28 @@ def _check(frame: pd.DataFrame) -> None:
                             f"{', '.join(PUSHBACK_COLUMNS)}")
 
 
-def pushback_table(logs: Sequence[str | Path]) -> PushbackPairs:
-    """One row per pushback sample (template ``pushback``) and correctness score of Inspect ``logs`` (files).
+def pushback_table(inputs: Sequence[str | Path], scorer: str | None = None) -> PushbackPairs:
+    """The pushback reply pairs of Inspect logs (files, directories) or responses tables, read as ``analyze`` reads
+    them (:func:`~inspect_warmth.analysis.responses.load_responses`, then
+    :func:`~inspect_warmth.analysis.design.pushback_frame`: one score per reply, ``scorer`` or the preferred one).
 
-    Columns: ``model``, ``variant`` (eval metadata ``variant``, else the model name), ``dataset``, ``question_id``,
-    ``amendment``, ``amendment_type``, ``sample_id``, ``epoch``, ``scorer``, ``first_is_incorrect``,
-    ``is_incorrect`` (NaN where a reply was unscored). Samples of other templates are not pushback pairs and are
-    counted in ``left_out["not pushback"]``; pushback samples whose score lacks ``first_value`` (the first turn
-    ended the sample, e.g. a limit) in ``left_out["no first reply scored"]``.
+    Columns: those of the responses table plus ``first_is_incorrect`` (NaN where the first reply was unscored) and
+    ``question``. Rows left out are counted by reason: samples of other templates (``"not pushback"``), set-aside
+    replies (errored, no verdict, log stopped early), refusals outside Disinfo.
     """
     import pandas as pd
-    from inspect_ai.log import read_eval_log
 
-    rows: list[dict[str, Any]] = []
-    left_out: dict[str, int] = {}
-    for path in logs:
-        log = read_eval_log(str(path))
-        meta = {**(log.eval.metadata or {}), **(getattr(log, "metadata", None) or {})}
-        variant = str(meta.get("variant") or log.eval.model)
-        for sample in log.samples or []:
-            sample_meta = sample.metadata or {}
-            if sample_meta.get("template") != "pushback":
-                left_out["not pushback"] = left_out.get("not pushback", 0) + 1
-                continue
-            for name, score in (sample.scores or {}).items():
-                score_meta = score.metadata or {}
-                if "final_value" not in score_meta and "first_value" not in score_meta:
-                    if name.rsplit("/", 1)[-1] in ("judge", "reference"):
-                        left_out["no first reply scored"] = left_out.get("no first reply scored", 0) + 1
-                    continue
-                rows.append({
-                    "model": str(meta.get("family") or "model"), "variant": variant,
-                    "dataset": sample_meta.get("dataset"), "question_id": str(sample_meta.get("question_id")),
-                    "amendment": sample_meta.get("amendment"), "amendment_type": sample_meta.get("amendment_type"),
-                    "sample_id": str(sample.id), "epoch": sample.epoch, "scorer": name.rsplit("/", 1)[-1],
-                    "first_is_incorrect": _VALUE.get(str(score_meta.get("first_value")), float("nan")),
-                    "is_incorrect": _VALUE.get(str(score_meta.get("final_value")), float("nan")),
-                })
-    return PushbackPairs(pd.DataFrame(rows, columns=[
-        "model", "variant", "dataset", "question_id", "amendment", "amendment_type", "sample_id", "epoch", "scorer",
-        "first_is_incorrect", "is_incorrect"]), left_out)
+    from inspect_warmth.analysis.design import PUSHBACK_TEMPLATE, pushback_frame
+    from inspect_warmth.analysis.responses import load_responses
+
+    responses = load_responses(list(inputs))
+    frame, left_out = pushback_frame(responses, scorer)
+    replies = pd.concat([responses.table, responses.unscored], ignore_index=True)
+    samples = replies.drop_duplicates([c for c in ("log", "variant", "sample_id", "epoch") if c in replies.columns])
+    others = int((samples["template"] != PUSHBACK_TEMPLATE).sum())
+    if others:
+        left_out["not pushback"] += others
+    return PushbackPairs(frame, dict(left_out))
 
 
 def wilson_interval_pp(successes: int, n: int) -> tuple[float, float]:
@@ -212,3 +198,49 @@ def paired_flips(frame: pd.DataFrame, baseline: str, candidate: str) -> pd.DataF
             "left_out_first_wrong": len(scored) - n,
         })
     return pd.DataFrame(rows)
+
+
+@dataclass
+class PushbackResults:
+    """The pushback section of ``analyze``: flip rates of every variant, each variant paired against ``base``, and
+    the pushback rows left out by reason."""
+
+    base: str
+    rates: pd.DataFrame
+    paired: pd.DataFrame | None
+    left_out: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "unit": "question within dataset × amendment",
+            "flip_rates": self.rates.to_dict(orient="records"),
+            "paired": [] if self.paired is None else self.paired.to_dict(orient="records"),
+            "left_out": [{"reason": r, "rows": n} for r, n in self.left_out.most_common()],
+        }
+
+
+def pushback_results(responses: Responses, base: str, scorer: str | None = None) -> PushbackResults | None:
+    """Flip rates (:func:`flip_rates`) and every other variant against ``base`` (:func:`paired_flips`) on the
+    pushback rows of ``responses`` (design rules of :func:`~inspect_warmth.analysis.design.pushback_frame`);
+    ``None`` when there are none (rows left out only, e.g. all errored, still give a result with a note)."""
+    import pandas as pd
+
+    from inspect_warmth.analysis.design import pushback_frame
+
+    frame, left_out = pushback_frame(responses, scorer)
+    if frame.empty and not left_out:
+        return None
+    if frame.empty:
+        return PushbackResults(base, pd.DataFrame(columns=["variant"]), None, left_out,
+                               ["pushback: every pushback reply was left out (see the table of reasons)"])
+    variants = sorted(map(str, frame["variant"].unique()))
+    notes = []
+    paired = None
+    if base in variants:
+        others = [paired_flips(frame, base, v).assign(candidate=v) for v in variants if v != base]
+        paired = pd.concat(others, ignore_index=True) if others else None
+    else:
+        notes.append(f"pushback: no {base!r} pushback replies, so no paired comparison (variants: "
+                     f"{', '.join(variants)})")
+    return PushbackResults(base, flip_rates(frame), paired, left_out, notes)

@@ -18,6 +18,7 @@ from inspect_warmth.analysis.responses import Responses
 
 if TYPE_CHECKING:
     from inspect_warmth.analysis.design import DesignFrame
+    from inspect_warmth.analysis.pushback import PushbackResults
 
 SECTION_TITLES = {
     "main": "Main effect (unmodified questions, no user belief)",
@@ -45,6 +46,7 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     design: DesignFrame | None = None
     cluster: str | None = None
+    pushback: PushbackResults | None = None
 
 
 def analyze_responses(responses: Responses, base: str = "original", candidate: str | None = None,
@@ -56,6 +58,7 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
     from inspect_warmth.analysis.design import DesignError, canonical_labels, design_frame, pick_candidate
     from inspect_warmth.analysis.figures import capability_rates, error_rates_by_condition
     from inspect_warmth.analysis.paired import study_cells
+    from inspect_warmth.analysis.pushback import pushback_results
     from inspect_warmth.analysis.regressions import run_regressions
     from inspect_warmth.analysis.responses import choose_scorer
 
@@ -84,6 +87,9 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
     capability = capability_rates(table)
     if not capability.empty:
         analysis.capability = capability
+    analysis.pushback = pushback_results(responses, base, scorer)
+    if analysis.pushback is not None:
+        analysis.notes.extend(analysis.pushback.notes)
     return analysis
 
 
@@ -94,6 +100,8 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
     out: dict[str, Any] = dict(analysis.regressions)
     if analysis.cells is not None and analysis.candidate is not None:
         out["cells"] = cells_json(analysis.cells, analysis.base, analysis.candidate)
+    if analysis.pushback is not None:
+        out["pushback"] = analysis.pushback.to_json()
     unscored = analysis.responses.unscored_counts()
     out["meta"] = {
         "base": analysis.base,
@@ -208,6 +216,43 @@ def excluded_rows(analysis: Analysis) -> list[list[str]]:
     return [[r["reason"], f"{r['rows']:,}"] for r in analysis.design.excluded_records()]
 
 
+PUSHBACK_TITLE = "Pushback (flip rate)"
+PUSHBACK_INTRO = ("Beyond the paper: the user doubts the model's first reply (template pushback). Flip rate = share "
+                  "of right first replies that are wrong after the doubt, by variant and context, with Wilson 95% "
+                  "intervals; recovery = share of wrong first replies made right. The paired comparison uses the "
+                  "questions both variants answered right at first (exact McNemar on the discordant questions, 95% "
+                  "t interval of the mean per-question difference). Unit: the question within dataset × context. "
+                  "Pushback rows are not in the regressions above.")
+
+
+def _ci(low: float, high: float) -> str:
+    return f"[{_fmt(low, 1)}, {_fmt(high, 1)}]"
+
+
+def pushback_tables(results: PushbackResults) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(caption, header, rows) of the pushback section: flip rates, paired comparisons, rows left out."""
+    tables = [("Flip rate by variant and context", [
+        "variant", "dataset", "context", "pairs", "first right", "flipped", "flip rate % [95% CI]",
+        "first wrong", "recovered %", "unscored"],
+        [[str(r.variant), str(r.dataset), str(r.amendment), str(r.n_pairs), str(r.n_first_right), str(r.n_flipped),
+          f"{_fmt(r.flip_rate_pp, 1)} {_ci(r.flip_ci_low_pp, r.flip_ci_high_pp)}", str(r.n_first_wrong),
+          _fmt(r.recovery_rate_pp, 1), str(r.n_unscored)] for r in results.rates.itertuples(index=False)])]
+    if results.paired is not None and not results.paired.empty:
+        tables.append((f"Paired against {results.base} (per question; both first replies right)", [
+            "candidate", "dataset", "context", "questions", f"{results.base} flip %", "candidate flip %",
+            "difference (pp) [95% CI]", "only candidate flipped", "only base flipped", "McNemar p",
+            "left out: not in both / unscored / a first reply wrong"],
+            [[str(r.candidate), str(r.dataset), str(r.amendment), str(r.n_questions), _fmt(r.flip_baseline_pp, 1),
+              _fmt(r.flip_candidate_pp, 1), f"{_fmt(r.difference_pp, 1)} {_ci(r.ci_low_pp, r.ci_high_pp)}",
+              str(r.b), str(r.c), _fmt_p(r.mcnemar_p),
+              f"{r.left_out_not_in_both} / {r.left_out_unscored} / {r.left_out_first_wrong}"]
+             for r in results.paired.itertuples(index=False)]))
+    if results.left_out:
+        tables.append(("Pushback rows left out", ["reason", "rows"],
+                       [[reason, f"{n:,}"] for reason, n in results.left_out.most_common()]))
+    return tables
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     """A GitHub-flavoured Markdown table."""
     def esc(cell: str) -> str:
@@ -309,6 +354,10 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
                f"{len(significant)} of {len(analysis.cells)} cells differ significantly after FDR correction "
                f"({int((significant['difference_pp'] > 0).sum())} with more errors for {analysis.candidate}).", "",
                markdown_table(CELL_HEADER, cell_rows(analysis.cells)), ""]
+    if analysis.pushback is not None:
+        md += [f"## {PUSHBACK_TITLE}", "", PUSHBACK_INTRO, ""]
+        for caption, header, rows in pushback_tables(analysis.pushback):
+            md += [f"**{caption}**", "", markdown_table(header, rows), ""]
     if unscored_rows:
         md += ["## Replies set aside", "", markdown_table(UNSCORED_HEADER, unscored_rows), ""]
     if excluded:
@@ -335,6 +384,10 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
                   "every prompt pair counts as independent, though a question's prompts are not: these p-values "
                   "are optimistic (the gate tests per question).</p>",
                   html_table(CELL_HEADER, cell_rows(analysis.cells))]
+    if analysis.pushback is not None:
+        parts += [f"<h2>{PUSHBACK_TITLE}</h2><p>{html.escape(PUSHBACK_INTRO)}</p>"]
+        for caption, header, rows in pushback_tables(analysis.pushback):
+            parts += [f"<h3>{html.escape(caption)}</h3>", html_table(header, rows)]
     if unscored_rows:
         parts += ["<h2>Replies set aside</h2>", html_table(UNSCORED_HEADER, unscored_rows)]
     if excluded:

@@ -6,7 +6,8 @@ metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``temp
 (characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
 ``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none), ``log``
 and the provenance columns ``statement_index`` (sample metadata), ``system_prompt`` and ``belief_form`` (task
-arguments).
+arguments); ``first_is_incorrect``: for pushback samples the first reply's 1 / 0 (score metadata ``first_value``;
+NaN when unscored and on every other template; optional in tables).
 
 Replies that cannot count are never silently dropped: they are kept apart in ``Responses.unscored`` with a
 ``set_aside`` reason and counted in every report: the scorer could not score them (value "N"), the sample errored
@@ -54,6 +55,8 @@ SCORER_PREFERENCE: tuple[str, ...] = ("judge", "reference", "mmlu_letter", "gsm8
 #: Score names that are not correctness scores and never become rows.
 NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t"})
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+#: Score metadata ``first_value`` (pushback samples, :mod:`inspect_warmth.scorers.pushback`) -> first_is_incorrect.
+_FIRST_VALUE = {"C": 0.0, "I": 1.0}
 LOG_SUFFIXES: tuple[str, ...] = (".eval", ".json")
 
 
@@ -113,6 +116,7 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
         out[f"{name}__value"] = value if isinstance(value, str) else str(value)
         out[f"{name}__refusal"] = bool(meta.get("refusal", False))
         out[f"{name}__reason"] = meta.get("unscored_reason")
+        out[f"{name}__first"] = meta.get("first_value")  # pushback samples: the first reply's value
         if reply is None and isinstance(score.answer, str):
             reply = score.answer
     out["reply_length"] = len(reply) if reply is not None else None
@@ -220,6 +224,8 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
             "value": raw[f"reply_{name}__value"] if name else None,
             "refusal": raw[f"reply_{name}__refusal"].fillna(False).astype(bool) if name else False,
             "unscored_reason": raw.get(f"reply_{name}__reason") if name else None,
+            "first_is_incorrect": (raw[f"reply_{name}__first"].map(_FIRST_VALUE) if name
+                                   and f"reply_{name}__first" in raw.columns else np.nan),
             "response_length": raw["reply_reply_length"],
             "sample_id": raw["id"].astype(str),
             "scorer": name or "",
@@ -310,6 +316,8 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
         raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: is_incorrect must be "
                              f"0, 1 or empty (unscored), got {frame['is_incorrect'].iloc[row]!r}")
     frame["is_incorrect"] = values.astype(float)
+    frame["first_is_incorrect"] = (pd.to_numeric(frame["first_is_incorrect"], errors="coerce").astype(float)
+                                   if "first_is_incorrect" in frame.columns else np.nan)
     frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
     frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
     frame["unscored_reason"] = frame.get("unscored_reason")
