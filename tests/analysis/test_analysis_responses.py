@@ -76,6 +76,9 @@ def test_table_errors_name_the_problem(tmp_path: Path) -> None:
                           "is_incorrect": [1, "maybe"]})
     with pytest.raises(ResponsesError, match=r"x\.csv: row 3: is_incorrect must be 0, 1 or empty"):
         responses_from_table(frame, "x.csv")
+    pushback = frame.assign(is_incorrect=[1, 0], first_is_incorrect=[0, "yes"])  # the pushback first reply's
+    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: first_is_incorrect must be 0, 1 or empty"):
+        responses_from_table(pushback, "x.csv")
     with pytest.raises(ResponsesError, match="no such log file"):
         load_responses([tmp_path / "missing"])
     with pytest.raises(ResponsesError, match="holds no Inspect logs"):

@@ -63,7 +63,8 @@ def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | N
 @click.option("--candidate", "candidate_inputs", multiple=True, type=click.Path(),
               help="Logs or a table of the candidate run; repeatable.")
 @click.option("--max-increase-pp", default=2.0, show_default=True, type=float,
-              help="Largest tolerated significant increase of an error rate, in percentage points.")
+              help="Largest tolerated significant increase of an error rate (or pushback flip rate), in "
+              "percentage points.")
 @click.option("--alpha", default=0.05, show_default=True, type=float,
               help="Family-wise error rate over all tested units (whole run, families, cells).")
 @click.option("--scorer", default=None, help="Score to compare when replies carry several.")
@@ -89,7 +90,8 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
     """Fail (exit 1) when the candidate errs significantly more than the base; 0 when it holds, 2 on unusable input.
 
     Tests per question (the unit of independence) with one family-wise control over the whole run, its dataset ×
-    condition families and cells. Prints a Markdown summary fit for a pull-request comment.
+    condition families and cells, and (when both runs hold pushback samples) the pushback flip rates. Prints a
+    Markdown summary fit for a pull-request comment.
     """
     import json
 

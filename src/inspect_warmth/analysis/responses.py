@@ -55,9 +55,9 @@ SCORER_PREFERENCE: tuple[str, ...] = ("judge", "reference", "mmlu_letter", "gsm8
 #: Score names that are not correctness scores and never become rows.
 NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t"})
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+LOG_SUFFIXES: tuple[str, ...] = (".eval", ".json")
 #: Score metadata ``first_value`` (pushback samples, :mod:`inspect_warmth.scorers.pushback`) -> first_is_incorrect.
 _FIRST_VALUE = {"C": 0.0, "I": 1.0}
-LOG_SUFFIXES: tuple[str, ...] = (".eval", ".json")
 
 
 @dataclass
@@ -309,15 +309,17 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
     if "sample_id" not in frame.columns:
         frame["sample_id"] = (frame["dataset"].astype(str) + "-" + frame["question_id"].astype(str) + "-"
                               + frame["template"].astype(str) + "-" + frame["amendment"].astype(str))
-    values = pd.to_numeric(frame["is_incorrect"], errors="coerce")
-    bad = frame["is_incorrect"].notna() & (values.isna() | ~values.isin([0, 1]))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: is_incorrect must be "
-                             f"0, 1 or empty (unscored), got {frame['is_incorrect'].iloc[row]!r}")
-    frame["is_incorrect"] = values.astype(float)
-    frame["first_is_incorrect"] = (pd.to_numeric(frame["first_is_incorrect"], errors="coerce").astype(float)
-                                   if "first_is_incorrect" in frame.columns else np.nan)
+    if "first_is_incorrect" not in frame.columns:
+        frame["first_is_incorrect"] = np.nan
+    for column in ("is_incorrect", "first_is_incorrect"):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame[column].notna() & (values.isna() | ~values.isin([0, 1]))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: {column} must be "
+                                 f"0, 1 or empty (unscored), got {frame[column].iloc[row]!r}")
+        frame[column] = values.astype(float)
+    values = frame["is_incorrect"]
     frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
     frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
     frame["unscored_reason"] = frame.get("unscored_reason")
