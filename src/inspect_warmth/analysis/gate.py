@@ -328,7 +328,7 @@ def gate_tables(base: Responses | pd.DataFrame, candidate: Responses | pd.DataFr
         if frame is not None:
             frame["t"], frame["p"], frame["p_adjusted"] = t[part], p[part], p_adjusted[part]
     error_keys = ["n", "questions", "base_error_pct", "candidate_error_pct", "difference_pp"]
-    overall = {**(units.iloc[0][error_keys].to_dict() if units is not None else dict.fromkeys(error_keys, 0)),
+    overall = {**(units.iloc[0][error_keys].to_dict() if units is not None else dict.fromkeys(error_keys)),
                "max_increase_pp": max_increase_pp, "alpha": alpha,
                "units_tested": sum(len(u) for u in (units, flip_units) if u is not None),
                "permutations": permutations, "pairs_left_out": int(sum(excluded.values()))}
@@ -399,11 +399,12 @@ def gate_markdown(result: GateResult) -> str:
     o = result.overall
     head = "✅ inspect-warmth gate: pass" if result.exit_code == PASS else "❌ inspect-warmth gate: fail"
     lines = [f"## {head}", ""]
+    kinds = (["the whole run, each dataset × condition family, each cell"] if result.units is not None else []) + \
+        (["the pushback flip rates"] if result.flip_units is not None else [])
     test = (f"Tested per question (the unit of independence): one-sided sign-flip permutation test "
             f"({int(o['permutations']):,} flips), max-T family-wise control at α = {o['alpha']} over "
-            f"{int(o['units_tested'])} units (the whole run, each dataset × condition family, each cell"
-            f"{'; the pushback flip-rate units' if result.flip_units is not None else ''}); a significant increase "
-            f"above {o['max_increase_pp']:.2f} pp fails.")
+            f"{int(o['units_tested'])} units ({'; '.join(kinds)}); a significant increase above "
+            f"{o['max_increase_pp']:.2f} pp fails.")
     if result.units is not None:
         lines += [f"Error rate on {int(o['n']):,} paired prompts of {int(o['questions']):,} questions: base "
                   f"{o['base_error_pct']:.2f}%, candidate {o['candidate_error_pct']:.2f}% "
