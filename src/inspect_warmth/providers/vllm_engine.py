@@ -302,8 +302,9 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     server = server_for(specs, extra_args)
     running = _running.get(server.base)
     if running is not None and running.max_lora_rank >= server.max_lora_rank:
-        engine = Engine(dict(variants), f"vLLM ({vllm_version()})", f"engine for {', '.join(variants)}: vLLM "
-                        f"({vllm_version()}), the server already running for {server.base}", 0.0, running)
+        name = f"vLLM ({vllm_version()})"
+        engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server already "
+                        f"running for {server.base}", running.start_seconds, running)
         if say:
             say(engine.note)
         with serving(running):
