@@ -1,8 +1,8 @@
 """vLLM as the local engine: a real server on the bundled SmolLM2-135M with a LoRA adapter, through Inspect's
 ``vllm/`` provider, and the grid on it.
 
-One engine is started for the module (start-up takes 50–100 s on two CPU cores) and shared by every test that
-needs it, the grid included. Unit of independence: a prompt (generation tests) or a question (grid); the fast tests
+One engine (tests/providers/conftest.py) is shared by every test that needs it, the grid included. Unit of
+independence: a prompt (generation tests) or a question (grid); the fast tests
 at the bottom check pure functions on names and need no engine.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,34 +31,6 @@ PROMPTS = [
     "How many legs does a spider have?",
     "Who wrote Hamlet?",
 ]
-
-
-def make_lora_adapter(base: Path, out: Path, rank: int = 8) -> Path:
-    """A LoRA adapter for ``base`` with random (non-zero) A and B, so that it visibly changes the outputs."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    config = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-    get_peft_model(model, config).save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def adapter_dir(tmp_path_factory: pytest.TempPathFactory, bundled_dir: Path) -> Path:
-    return make_lora_adapter(bundled_dir, tmp_path_factory.mktemp("lora") / "adapter")
-
-
-@pytest.fixture(scope="module")
-def engine(bundled_dir: Path, adapter_dir: Path) -> Iterator[Engine]:
-    """One vLLM server for the bundled model with the adapter enabled, shared by the module."""
-    variants = {"base": f"vllm/{bundled_dir}", "warm": f"vllm/{bundled_dir}:{adapter_dir}"}
-    with engine_for(variants) as started:
-        if started.server is None:
-            pytest.fail(f"vLLM did not start (scripts/install installs it): {started.note}")
-        yield started
 
 
 def _greedy(spec: str, prompts: list[str]) -> list[str]:

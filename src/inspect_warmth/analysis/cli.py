@@ -123,9 +123,7 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
-        result = g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens,
-                           say=lambda line: click.echo(line, err=True))
-        click.echo(g.dry_run_text(plan, result))
+        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
     ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
