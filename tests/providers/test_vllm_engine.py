@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,8 +91,13 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
         found[log.eval.metadata["variant"]] = log.eval.model  # type: ignore[index]
     assert found == {"base": f"vllm/{bundled_dir}", "warm": f"vllm/{bundled_dir}:{adapter_dir}"}
 
-    again = CliRunner().invoke(grid, args, catch_exceptions=False)
-    assert again.exit_code == 0, again.output
+    # the rerun resumes (a fresh process, as a user reruns the command, pointed at the module's server)
+    assert engine.server is not None
+    env = {**os.environ, "VLLM_BASE_URL": engine.server.base_url}
+    command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "grid", *args]
+    again = subprocess.run(command, env=env, text=True, capture_output=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "VLLM_BASE_URL=" in again.stderr, again.stderr[-3000:]
     assert len(list_eval_logs(str(logs), recursive=True)) == 2, "the rerun resumed instead of writing new logs"
 
     report = CliRunner().invoke(analyze, [str(logs), "--base", "base", "--out", str(tmp_path / "report"),
@@ -150,8 +158,17 @@ def test_server_takes_the_largest_adapter_rank(tmp_path: Path) -> None:
 
 def test_without_vllm_the_variants_fall_back_to_hf_and_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vllm_engine, "vllm_version", lambda: None)
+    monkeypatch.delenv("VLLM_BASE_URL", raising=False)
     said: list[str] = []
     with engine_for({"base": "vllm/some/base"}, say=said.append) as engine:
         assert engine.variants == {"base": "hf/some/base"}
         assert engine.server is None and engine.max_connections is None
     assert len(said) == 1 and "hf/ (fallback" in said[0] and "not installed" in said[0], said
+
+
+def test_a_server_named_by_vllm_base_url_is_used_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VLLM_BASE_URL", "http://127.0.0.1:9/v1")
+    with engine_for({"base": "vllm/elsewhere/base"}) as engine:
+        assert engine.variants == {"base": "vllm/elsewhere/base"}
+        assert engine.server is None and engine.max_connections == vllm_engine.MAX_CONNECTIONS
+        assert "VLLM_BASE_URL=http://127.0.0.1:9/v1" in engine.note

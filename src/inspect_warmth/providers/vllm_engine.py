@@ -280,7 +280,7 @@ class Engine:
     @property
     def max_connections(self) -> int | None:
         """Requests to keep in flight: :data:`MAX_CONNECTIONS` on a vLLM server, else the provider's default."""
-        return MAX_CONNECTIONS if self.server is not None else None
+        return MAX_CONNECTIONS if self.name.startswith("vLLM") else None
 
 
 @contextmanager
@@ -289,8 +289,11 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     """Run ``variants`` (one base's ``vllm/`` names, or names of other providers) on one engine for the block.
 
     With ``vllm/`` names: starts one server for their base (LoRA enabled for their adapters), points Inspect's
-    provider at it, and stops it afterwards. When vLLM cannot run, yields the ``hf/`` names of the same weights
-    (:func:`hf_fallback`) and a note with the reason. ``say`` receives the note as soon as it is known.
+    provider at it, and stops it afterwards. A server already running in this process for the base is reused;
+    with ``VLLM_BASE_URL`` set (a server started elsewhere, with ``--enable-lora`` and
+    ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True`` for adapters) nothing is started and Inspect uses that server.
+    When vLLM cannot run, yields the ``hf/`` names of the same weights (:func:`hf_fallback`) and a note with the
+    reason. ``say`` receives the note as soon as it is known.
     """
     specs = [s for s in variants.values() if is_vllm(s)]
     if not specs:
@@ -300,6 +303,15 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
         yield engine
         return
     server = server_for(specs, extra_args)
+    external = os.environ.get("VLLM_BASE_URL")
+    if external and server.base not in _running:
+        name = f"vLLM ({vllm_version() or 'external'})"
+        engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server at "
+                        f"VLLM_BASE_URL={external} (started elsewhere; adapters are loaded onto it)")
+        if say:
+            say(engine.note)
+        yield engine
+        return
     running = _running.get(server.base)
     if running is not None and running.max_lora_rank >= server.max_lora_rank:
         name = f"vLLM ({vllm_version()})"
