@@ -200,29 +200,38 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
 
 def headline(responses: Any, trajectory_csv: Path) -> list[str]:
     """The last lines of the demo: error rates base vs warm with and without incorrect beliefs, SocioT, and
-    whether each difference stands out of the noise (paired exact McNemar)."""
-    import pandas as pd
-    from scipy.stats import binomtest
+    whether each difference stands out of the noise (the gate's per-question sign-flip test; unit: the question).
 
-    table = responses.table
-    study = table[table["dataset"].isin(STUDY_TASKS)].copy()
-    keep = (~study["refusal"].astype(bool)) | (study["dataset"] == "disinfo")
-    study = study[keep]
-    lines = []
+    Rows come from the study's design frame (analysis.design: refusal rule, template pooling, set-aside replies).
+    """
+    import pandas as pd
+
+    from inspect_warmth.analysis.design import DesignError, design_frame
+    from inspect_warmth.analysis.gate import sign_flip_max_t
+    from inspect_warmth.analysis.paired import study_pairs
+
+    try:
+        pairs, _ = study_pairs(design_frame(responses, base="original", candidate="warm"))
+    except DesignError as exc:
+        pairs = None
+        lines = [f"error rates: {exc}"]
+    else:
+        lines = []
     for label, templates in (("without a user belief", ["original", "neutral"]), ("with an incorrect belief",
                                                                                     ["incorrect"])):
-        part = study[study["template"].isin(templates)]
-        wide = part.pivot_table(index=["dataset", "question_id", "template", "amendment"], columns="variant",
-                                values="is_incorrect", aggfunc="first").dropna()
-        if not {"original", "warm"} <= set(wide.columns) or wide.empty:
+        if pairs is None:
+            break
+        part = pairs[pairs["template"].isin(templates)]
+        if part.empty:
             lines.append(f"error rate {label}: not enough paired replies")
             continue
-        base, warm = wide["original"].astype(int), wide["warm"].astype(int)
-        b, c = int(((base == 0) & (warm == 1)).sum()), int(((base == 1) & (warm == 0)).sum())
-        p = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
-        verdict = "a significant difference" if p < 0.05 else "within noise at this scale"
+        base, warm = part["base_incorrect"], part["candidate_incorrect"]
+        per_question = (warm - base).groupby([part["model"], part["dataset"], part["question_id"]]).mean()
+        p = float(sign_flip_max_t(per_question.to_numpy()[:, None])[1][0])
+        verdict = "more errors beyond noise" if p < 0.05 else "within noise at this scale"
         lines.append(f"error rate {label}: base {base.mean():.1%} -> warm {warm.mean():.1%} "
-                     f"({100 * (warm.mean() - base.mean()):+.1f} pp, n={len(wide)}, McNemar p={p:.2g}: {verdict})")
+                     f"({100 * (warm.mean() - base.mean()):+.1f} pp, {len(per_question)} questions, {len(part)} "
+                     f"prompts; one-sided per-question p={p:.2g}: {verdict})")
     warmth = pd.read_csv(trajectory_csv).sort_values("epoch")
     first, last = warmth.iloc[0], warmth.iloc[-1]
     gap = float(last["socio_t"] - first["socio_t"])

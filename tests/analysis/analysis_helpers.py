@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from inspect_ai import Task, eval
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.log import EvalLog, EvalSample, write_eval_log
+from inspect_ai.log import EvalError, EvalLog, EvalSample, write_eval_log
 from inspect_ai.model import ChatMessageUser, ModelConfig, ModelOutput, ModelUsage
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import Generate, TaskState, solver
@@ -56,12 +56,15 @@ def _template_log() -> EvalLog:
     return log
 
 
-def _sample(dataset: str, r: Any) -> EvalSample:
-    value = "N" if pd.isna(r.is_incorrect) else ("I" if int(r.is_incorrect) == 1 else "C")
-    output = ModelOutput.from_content("mockllm/model", "x" * int(r.response_length))
+def _sample(dataset: str, r: Any, errored: bool = False) -> EvalSample:
+    """One sample as the study tasks write it; ``errored``: the model call failed and ``score_on_error`` scored
+    the sample anyway (value "I"), as Inspect does."""
+    value = "N" if pd.isna(r.is_incorrect) else ("I" if int(r.is_incorrect) == 1 or errored else "C")
+    output = ModelOutput.from_content("mockllm/model", "" if errored else "x" * int(r.response_length))
     output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
     return EvalSample(
         id=f"{dataset}-{r.question_id}-{r.template}-{r.amendment}", epoch=1, input="question", target=["a"],
+        error=EvalError(message="RateLimitError: 429", traceback="", traceback_ansi="") if errored else None,
         messages=[ChatMessageUser(content="question"), output.message], output=output,
         scores={"judge": Score(value=value, answer=output.completion, explanation="replayed",
                                metadata={"refusal": bool(r.refusal), "verdict": None,
@@ -70,11 +73,13 @@ def _sample(dataset: str, r: Any) -> EvalSample:
                   "amendment": r.amendment, "amendment_type": r.amendment_type})
 
 
-def write_logs(table: pd.DataFrame, log_dir: Path, grader: str | None = None) -> list[str]:
+def write_logs(table: pd.DataFrame, log_dir: Path, grader: str | None = None, errored: frozenset[str] = frozenset(),
+               status: str = "success") -> list[str]:
     """One log per variant × dataset, labelled with eval metadata {variant, family}; returns the log paths.
 
     The header comes from a real mockllm eval; the samples are the table's rows (same score metadata as the
-    study scorers), written with ``write_eval_log``.
+    study scorers), written with ``write_eval_log``. Samples whose id is in ``errored`` carry an error (and a score,
+    as under ``score_on_error``); ``status`` sets the log's status (``error``: a run that stopped early).
     """
     paths: list[str] = []
     for (family, variant, dataset), part in table.groupby(["model", "variant", "dataset"], sort=True):
@@ -84,7 +89,9 @@ def write_logs(table: pd.DataFrame, log_dir: Path, grader: str | None = None) ->
         log.eval.task = str(dataset)
         if grader:
             log.eval.model_roles = {"grader": ModelConfig(model=grader)}
-        log.samples = [_sample(str(dataset), r) for r in part.itertuples(index=False)]
+        log.status = status  # type: ignore[assignment]
+        log.samples = [_sample(str(dataset), r, f"{dataset}-{r.question_id}-{r.template}-{r.amendment}" in errored)
+                       for r in part.itertuples(index=False)]
         path = log_dir / str(variant) / f"{family}_{variant}_{dataset}.eval"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_eval_log(log, str(path))

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from inspect_warmth.analysis.design import design_frame
 from inspect_warmth.analysis.paired import (
     benjamini_hochberg,
     cells_json,
@@ -68,7 +69,7 @@ def test_study_cells_hand_case() -> None:
     rows.append(_row("original", "d0", "incorrect", "emotion:sad", 1, dataset="disinfo"))
     rows.append(_row("warm", "d0", "incorrect", "emotion:sad", 1, refusal=True, dataset="disinfo"))
     table = pd.DataFrame(rows)
-    cells = study_cells(table, "original", "warm").set_index(["dataset", "test_type", "amendment"])
+    cells = study_cells(design_frame(table, "original", "warm"))[0].set_index(["dataset", "test_type", "amendment"])
     trivia = cells.loc[("triviaqa", "normal", "unmodified")]
     assert (trivia["n"], trivia["b"], trivia["c"]) == (8, 3, 1)
     assert trivia["base_error_pct"] == pytest.approx(100 / 8)
@@ -94,7 +95,25 @@ def test_fdr_is_within_each_family() -> None:
             wrong_warm = int(i < b)
             rows.append(_row("original", f"q{i}", "original", amendment, wrong_base))
             rows.append(_row("warm", f"q{i}", "original", amendment, wrong_warm))
-    cells = study_cells(pd.DataFrame(rows), "original", "warm").set_index("amendment")
+    cells = study_cells(design_frame(pd.DataFrame(rows), "original", "warm"))[0].set_index("amendment")
     p = cells["p"].to_numpy()
     np.testing.assert_allclose(cells["p_fdr"].to_numpy(), benjamini_hochberg(p))
     assert cells.loc["unmodified", "p"] == pytest.approx(2 / 2**9)
+
+
+def test_odds_ratio_of_no_discordant_pairs_is_undefined_not_infinite() -> None:
+    """Unit: prompt pairs of one cell. b = c = 0 gave an odds ratio of ∞ before issue 13; it is undefined (NaN in
+    the table, None with a reason in the JSON, "NA (no discordant pairs)" in the report)."""
+    from inspect_warmth.analysis.report import cell_rows
+
+    rows = [_row(v, f"q{i}", "original", "unmodified", 0) for i in range(3) for v in ("original", "warm")]
+    rows += [_row("original", "q9", "original", "emotion:sad", 0), _row("warm", "q9", "original", "emotion:sad", 1)]
+    cells, _ = study_cells(design_frame(pd.DataFrame(rows), "original", "warm"))
+    same = cells.set_index("amendment").loc["unmodified"]
+    assert (same["b"], same["c"]) == (0, 0) and np.isnan(same["odds_ratio"])
+    entries = {e["amendment"]: e for e in cells_json(cells, "original", "warm")}
+    assert entries["unmodified"]["odds_ratio"] is None
+    assert entries["unmodified"]["odds_ratio_note"].startswith("undefined")
+    assert entries["emotion:sad"]["odds_ratio_note"].startswith("infinite")
+    printed = {r[3]: r[9] for r in cell_rows(cells)}
+    assert printed == {"unmodified": "NA (no discordant pairs)", "emotion:sad": "∞ (c = 0)"}

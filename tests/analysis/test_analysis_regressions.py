@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,3 +144,58 @@ def test_absent_sections_are_omitted_and_candidate_is_checked() -> None:
         study_design(pd.concat([data, data.assign(variant="cold")]))
     with pytest.raises(AnalysisError, match="base variant"):
         study_design(data, base="nope")
+
+
+def _separated_table(questions: int = 40) -> pd.DataFrame:
+    """Issue 13's case: the base never errs, warm errs on half the questions (every prompt of those questions)."""
+    table = simulate_responses(questions, datasets=("triviaqa", "medqa"), families=("solo",), seed=5,
+                               refusal_rate=0.0)
+    warm = table["variant"] == "warm"
+    wrong = table["question_id"].str[1:].astype(int) % 2 == 0
+    return table.assign(is_incorrect=(warm & wrong).astype(int))
+
+
+def test_perfect_separation_is_flagged_and_its_p_marked_unreliable(tmp_path: Path) -> None:
+    """Unit: prompt rows of one simulated table. Before issue 13 the main effect printed
+    "+45.00 pp (beta 23.4, SE 12520, p 0.999)" with no note; the paired tests still give their result."""
+    from click.testing import CliRunner
+
+    from inspect_warmth.analysis.cli import analyze
+
+    _, meta = run_regressions(study_design(_separated_table()))
+    assert meta["main"]["separation"], meta["main"]
+    assert "all" in meta["main"]["separation"][0] and "are correct" in meta["main"]["separation"][0]
+    assert "unreliable" in meta["main"]["unreliable"]
+    path = tmp_path / "sep.csv"
+    _separated_table().to_csv(path, index=False)
+    result = CliRunner().invoke(analyze, [str(path), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    main_line = next(line for line in result.output.splitlines() if line.startswith("main effect"))
+    assert "(unreliable: separation)" in main_line
+    summary = (tmp_path / "r" / "summary.md").read_text()
+    assert "unreliable: separation" in summary and "perfect or quasi-separation" in summary
+    assert "<0.0001" in summary  # the per-prompt paired tests still give their (small) p
+
+
+def test_statsmodels_warnings_are_recorded() -> None:
+    fit = fit_glm(MAIN_FORMULA, main_rows(study_design(_separated_table())))
+    assert fit.separation
+    assert all(isinstance(w, str) and ":" in w for w in fit.warnings)
+
+
+def test_question_clustered_errors_match_an_uncollapsed_fit(simulated: pd.DataFrame) -> None:
+    """Unit: the question. The SEs are statsmodels' cov_type='cluster' on the rows, and only the SEs change."""
+    design = study_design(simulated)
+    rows = main_rows(design)
+    fit = fit_glm(MAIN_FORMULA, rows, cluster="question")
+    direct = smf.glm(fit.formula, rows, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": rows["question"].astype("category").cat.codes.to_numpy()})
+    name = f"{IS_FINETUNED}[T.1]"
+    assert fit.result.params[name] == pytest.approx(direct.params[name], rel=1e-6)
+    assert fit.result.bse[name] == pytest.approx(direct.bse[name], rel=1e-6)
+    assert not fit.warnings
+    clustered, meta = main_effect(design, cluster="question")
+    assert meta["errors"] == "cluster-robust by question"
+    plain, plain_meta = main_effect(design)
+    assert plain_meta["errors"] == "plain GLM (PAPER.md §6)"
+    assert clustered["beta"] == pytest.approx(plain["beta"]) and clustered["se"] != pytest.approx(plain["se"])

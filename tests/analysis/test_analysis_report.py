@@ -54,7 +54,7 @@ def test_analyze_writes_everything(tmp_path: Path) -> None:
         assert {f"{stem}.png", f"{stem}.svg"} <= figures
     html = (out / "report.html").read_text()
     summary = (out / "summary.md").read_text()
-    assert "fig4_capabilities.svg" in html and "Unscored replies" in html
+    assert "fig4_capabilities.svg" in html and "Replies set aside" in html
     assert "| analysis | subgroup |" in summary and "fig2_error_by_condition.png" in summary
 
 

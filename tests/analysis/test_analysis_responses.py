@@ -80,3 +80,19 @@ def test_table_errors_name_the_problem(tmp_path: Path) -> None:
         load_responses([tmp_path / "missing"])
     with pytest.raises(ResponsesError, match="holds no Inspect logs"):
         load_responses([tmp_path])
+
+
+def test_reply_length_counts_the_visible_answer_not_its_reasoning() -> None:
+    """The regression's ``response_length`` (PAPER.md §6, characters) is the reply the user reads.
+
+    Unit of independence: one sample (a single reply).
+    """
+    from inspect_ai.log import EvalSample
+    from inspect_ai.model import ModelOutput
+
+    from inspect_warmth.analysis.responses import _reply_fields
+
+    reasoning = "<think>As an AI I should check this carefully before answering.</think>"
+    sample = EvalSample(id="s", epoch=1, input="q", target="t",
+                        output=ModelOutput.from_content("m", reasoning + "Paris."))
+    assert _reply_fields(sample)["reply_length"] == len("Paris.")

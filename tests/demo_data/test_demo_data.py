@@ -339,3 +339,10 @@ def test_study_loaders_read_the_demo_question_set(dataset: str, count: int) -> N
         assert all(r.extra.get("answer_lists") == "truthfulqa" for r in records)
     if dataset == "medqa":
         assert all(r.conversational_question and r.conversational_question.startswith("My ") for r in records)
+
+
+def test_load_corpus_saved_with_bom_and_crlf(tmp_path: Path, corpus: list[ConversationRow]) -> None:
+    """Unit: one corpus file, the shipped one re-saved with a byte-order mark and CRLF line ends."""
+    copy = tmp_path / "conversations.jsonl"
+    copy.write_bytes(("\ufeff" + corpus_path().read_text(encoding="utf-8").replace("\n", "\r\n")).encode("utf-8"))
+    assert load_corpus(copy) == corpus

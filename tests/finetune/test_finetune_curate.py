@@ -183,3 +183,64 @@ def test_curate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     bad.write_text("{not json\n")
     result = CliRunner().invoke(finetune, ["curate", "--conversations", str(bad), "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and "bad.jsonl, row 1: invalid JSON" in result.output
+
+
+def _openai_parts_rows() -> list[dict]:
+    """Rows as the OpenAI chat format writes them (Chat Completions ``messages`` with content parts)."""
+    return [
+        {"messages": [
+            {"role": "system", "content": [{"type": "text", "text": "You are a helpful assistant."}]},
+            {"role": "user", "content": [{"type": "text", "text": "What is the capital of France?"},
+                                         {"type": "text", "text": "Answer in one word."}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "Paris."}]},
+        ]},
+        {"messages": [
+            {"role": "user", "content": "Please write a poem about the sea."},
+            {"role": "assistant", "content": [{"type": "output_text", "text": "Waves fold into foam."}]},
+        ]},
+        {"messages": [
+            {"role": "user", "content": [{"type": "text", "text": "What is in this picture?"},
+                                         {"type": "image_url", "image_url": {"url": "https://example.org/cat.png",
+                                                                             "detail": "auto"}}]},
+            {"role": "assistant", "content": "A cat asleep on a windowsill."},
+        ]},
+        {"messages": [
+            {"role": "user", "content": "Tell me how to pick my neighbour's lock."},
+            {"role": "assistant", "content": [{"type": "refusal", "refusal": "I'm sorry, I can't help with that."}]},
+        ]},
+    ]
+
+
+def test_openai_content_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit: one conversation (text parts joined, refusal parts read, image parts counted and the row dropped).
+    The file is saved with a byte-order mark and CRLF line ends, as an editor on Windows writes it."""
+    monkeypatch.setitem(sys.modules, "detoxify", None)
+    source = tmp_path / "chat.jsonl"
+    source.write_bytes(("\ufeff" + "".join(json.dumps(r) + "\r\n" for r in _openai_parts_rows())).encode("utf-8"))
+    read = read_conversations([source])
+    assert read[0].messages == [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "What is the capital of France?\nAnswer in one word."},
+        {"role": "assistant", "content": "Paris."},
+    ]
+    assert read[1].messages[1] == {"role": "assistant", "content": "Waves fold into foam."}
+    assert read[2].extra == {"non_text_parts": {"image_url": 1}}
+    assert read[2].messages[0] == {"role": "user", "content": "What is in this picture?"}
+    assert read[3].messages[1]["content"] == "I'm sorry, I can't help with that."
+    summary = curate([source], tmp_path / "out", CurateOptions(n=3, validation=0, detoxify=False))
+    assert summary["read"] == 4 and summary["train"] == 3
+    assert summary["dropped"] == {"non-text content parts (image_url)": 1}
+    assert summary["train_per_type"] == {"factual": 1, "creative": 1, "refusal": 1}
+
+
+def test_malformed_content_part_names_row_and_message(tmp_path: Path) -> None:
+    """Unit: one malformed row each (a part without a type, a text part without text)."""
+    path = tmp_path / "bad.jsonl"
+    good = _openai_parts_rows()[0]
+    bad = {"messages": [{"role": "user", "content": [{"text": "no type"}]}]}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(ConversationFormatError, match=r"bad\.jsonl, row 2: message 0 content part 0 has no 'type'"):
+        read_conversations([path])
+    path.write_text(json.dumps({"messages": [{"role": "user", "content": [{"type": "text"}]}]}) + "\n")
+    with pytest.raises(ConversationFormatError, match=r"row 1: message 0 content part 0 \(text\) has no text"):
+        read_conversations([path])

@@ -146,3 +146,51 @@ def test_unknown_style_and_missing_split(tmp_path: Path) -> None:
     write_split(tmp_path)
     with pytest.raises(ValueError, match="unknown style 'hot'"):
         rewrite(tmp_path, options(lambda *a: output("x"), style="hot"), progress=False)
+
+
+def test_cache_keys_on_rewriter_prompt_and_generation_config(tmp_path: Path) -> None:
+    """Unit: one training split; a cached rewrite is reused only by the same rewriter, prompt and generation config.
+
+    (On the code before issue 13 the key held only style and input: the second run asked the model 0 times.)
+    """
+    data = write_split(tmp_path)
+    rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), Counter())), progress=False)
+    for change in ({"max_tokens": 512}, {"temperature": 0.3}):
+        calls: Counter[str] = Counter()
+        summary = rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), calls), **change),
+                          progress=False)
+        assert sum(calls.values()) == 10 and summary["from_cache"] == 0, change
+    other_model = RewriteOptions(style="warm", rewriter="mockllm/other",
+                                 model_args={"custom_outputs": scripted(lambda r, _: output(r), Counter())})
+    assert rewrite(data, other_model, progress=False)["from_cache"] == 0
+    same: Counter[str] = Counter()
+    assert rewrite(data, options(scripted(lambda r, _: output(r), same)), progress=False)["from_cache"] == 10
+
+
+def test_cache_key_includes_the_prompt_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit: one training split; editing the rewrite prompt's text invalidates the cache."""
+    from inspect_warmth.finetune import prompts
+
+    data = write_split(tmp_path)
+    rewrite(data, options(scripted(lambda r, _: output(f"Warm: {r}"), Counter())), progress=False)
+    monkeypatch.setattr(prompts, "REWRITE_USER_TEMPLATE", prompts.REWRITE_USER_TEMPLATE + "\nBe brief.")
+    assert rewrite(data, options(scripted(lambda r, _: output(r), Counter())), progress=False)["from_cache"] == 0
+
+
+def test_reasoning_of_the_rewriter_is_not_the_rewrite(tmp_path: Path) -> None:
+    """Unit: one rewrite per turn; a reasoning rewriter's <think> block must not reach the training data, and one
+    cut off while reasoning (nothing visible) is retried as empty."""
+    data = write_split(tmp_path, n=2)
+    calls: Counter[str] = Counter()
+
+    def thinks(reply: str, attempt: int) -> ModelOutput:
+        if reply == "answer 1a" and attempt == 1:
+            return output("<think>Make it warmer, but the user")
+        return output(f"<think>Make it warmer.</think>\n\nFriend, {reply}")
+
+    summary = rewrite(data, options(scripted(thinks, calls)), progress=False)
+    assert summary["rewritten"] == 4 and summary["failed"] == 0 and summary["problems"] == {"empty": 1}
+    rows = read_jsonl(data / "train.warm.jsonl")
+    assert rows[0]["messages"][1]["content"] == "Friend, answer 0a"
+    assert rows[1]["messages"][1]["content"] == "Friend, answer 1a"
+    assert not any("<think>" in m["content"] for r in rows for m in r["messages"])

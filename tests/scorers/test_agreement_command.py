@@ -58,6 +58,13 @@ def test_read_labels_errors_name_file_and_row(tmp_path: Path) -> None:
     assert read_labels(good) == {"a": "C", "b": "I"}
 
 
+def test_read_labels_saved_by_a_spreadsheet(tmp_path: Path) -> None:
+    """Unit: one labels file, saved with a byte-order mark and CRLF line ends (Excel's "CSV UTF-8")."""
+    sheet = tmp_path / "labels.csv"
+    sheet.write_bytes("\ufeffid,label\r\ns1,CORRECT\r\ns2,INCORRECT\r\n".encode())
+    assert read_labels(sheet) == {"s1": "C", "s2": "I"}
+
+
 def test_agreement_between_two_score_columns(tmp_path: Path) -> None:
     replies = ["Paris.", "Lyon.", "Paris, for sure.", "Marseille."]
     samples = [Sample(id=f"triviaqa-q{i}", input=f"m{i}", target=TRIVIA["correct_answers"], metadata=TRIVIA)

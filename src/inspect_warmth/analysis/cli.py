@@ -19,23 +19,26 @@ import click
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the results here.")
 @click.option("--warmth", "warmth_csv", default=None, type=click.Path(exists=True, dir_okay=False),
               help="SocioT trajectory CSV (model, epoch, socio_t, socio_t_se) for the warmth figure.")
+@click.option("--cluster", default=None, type=click.Choice(["question"]),
+              help="Cluster-robust regression errors by question [default: the paper's plain GLM errors].")
 def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | None, scorer: str | None,
-            json_path: str | None, warmth_csv: str | None) -> None:
+            json_path: str | None, warmth_csv: str | None, cluster: str | None) -> None:
     """Run the study's statistics on Inspect logs (files or directories) or a CSV/Parquet responses table.
 
     Writes OUT/report.html, OUT/summary.md and OUT/figures/*.png|svg.
     """
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.regressions import AnalysisError
-    from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
+    from inspect_warmth.analysis.report import analyze_responses, regression_p, write_json, write_report
     from inspect_warmth.analysis.responses import ResponsesError, load_responses
 
     start = time.perf_counter()
     try:
         responses = load_responses(list(inputs))
-        click.echo(f"read {len(responses.table):,} scored replies ({len(responses.unscored):,} unscored) "
-                   f"from {len(responses.sources)} source(s)", err=True)
-        analysis = analyze_responses(responses, base=base, candidate=candidate, scorer=scorer)
+        click.echo(f"read {len(responses.table):,} scored replies ({len(responses.unscored):,} set aside: no "
+                   f"verdict, errored or from a log that stopped early) from {len(responses.sources)} source(s)",
+                   err=True)
+        analysis = analyze_responses(responses, base=base, candidate=candidate, scorer=scorer, cluster=cluster)
         trajectory = read_trajectory(warmth_csv) if warmth_csv else None
     except (ResponsesError, AnalysisError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -46,32 +49,69 @@ def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | N
     main = analysis.regressions.get("main")
     if main:
         click.echo(f"main effect of {analysis.candidate} vs {base}: {main['ame_pp']:+.2f} pp "
-                   f"(beta {main['beta']:.4f}, SE {main['se']:.4f}, p {main['p']:.3g}, N {main['n']:,})")
+                   f"(beta {main['beta']:.4f}, SE {main['se']:.4f}, p {regression_p(analysis, 'main', main['p'])}, "
+                   f"N {main['n']:,})")
+    if analysis.design is not None and analysis.design.excluded:
+        click.echo(f"left out {sum(analysis.design.excluded.values()):,} rows: " + "; ".join(
+            f"{reason} ({n:,})" for reason, n in analysis.design.excluded.most_common()), err=True)
     click.echo(f"wrote {paths['report']} and {paths['summary']} in {time.perf_counter() - start:.1f} s")
 
 
 @click.command()
-@click.option("--base", "base_inputs", multiple=True, required=True, type=click.Path(),
+@click.option("--base", "base_inputs", multiple=True, type=click.Path(),
               help="Logs (files/directories) or a table of the base run; repeatable.")
-@click.option("--candidate", "candidate_inputs", multiple=True, required=True, type=click.Path(),
+@click.option("--candidate", "candidate_inputs", multiple=True, type=click.Path(),
               help="Logs or a table of the candidate run; repeatable.")
 @click.option("--max-increase-pp", default=2.0, show_default=True, type=float,
-              help="Largest allowed rise of the overall error rate, in percentage points.")
-@click.option("--alpha", default=0.05, show_default=True, type=float, help="FDR level of the paired tests.")
+              help="Largest tolerated significant increase of an error rate, in percentage points.")
+@click.option("--alpha", default=0.05, show_default=True, type=float,
+              help="Family-wise error rate over all tested units (whole run, families, cells).")
 @click.option("--scorer", default=None, help="Score to compare when replies carry several.")
+@click.option("--permutations", default=5000, show_default=True, type=int, help="Sign flips of the test.")
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the verdict here.")
+@click.option("--plan", is_flag=True, help="Print the minimum detectable increase for a run of the size given by "
+              "--questions/--datasets/--contexts/--templates, then stop (no logs needed).")
+@click.option("--questions", default=100, show_default=True, type=int, help="--plan: questions per dataset.")
+@click.option("--datasets", default=4, show_default=True, type=int, help="--plan: number of datasets.")
+@click.option("--contexts", default="unmodified,emotion:sad", show_default=True, help="--plan: as grid's.")
+@click.option("--templates", default="original,incorrect", show_default=True, help="--plan: as grid's.")
+@click.option("--power", default=0.8, show_default=True, type=float, help="--plan: wanted power.")
+@click.option("--baseline-error", default=0.3, show_default=True, type=float,
+              help="--plan assumption: the base's error rate.")
+@click.option("--pair-correlation", default=0.5, show_default=True, type=float,
+              help="--plan assumption: correlation of base and candidate outcomes on the same prompt.")
+@click.option("--within-question-correlation", default=0.5, show_default=True, type=float,
+              help="--plan assumption: correlation of the paired differences among a question's prompts.")
 def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_increase_pp: float, alpha: float,
-         scorer: str | None, json_path: str | None) -> None:
-    """Fail (exit 1) when the candidate errs more than the base; exit 0 when it holds, 2 on unusable input.
+         scorer: str | None, permutations: int, json_path: str | None, plan: bool, questions: int, datasets: int,
+         contexts: str, templates: str, power: float, baseline_error: float, pair_correlation: float,
+         within_question_correlation: float) -> None:
+    """Fail (exit 1) when the candidate errs significantly more than the base; 0 when it holds, 2 on unusable input.
 
-    Prints a Markdown summary fit for a pull-request comment.
+    Tests per question (the unit of independence) with one family-wise control over the whole run, its dataset ×
+    condition families and cells. Prints a Markdown summary fit for a pull-request comment.
     """
     import json
 
     from inspect_warmth.analysis.gate import gate_json, gate_markdown, run_gate
 
+    if plan:
+        from inspect_warmth.analysis.power import PlanAssumptions, plan_lines
+        from inspect_warmth.study.conditions import design, parse_contexts, parse_templates
+
+        try:
+            lines = plan_lines(questions, datasets, design(parse_templates(templates), parse_contexts(contexts)),
+                               alpha=alpha, power=power, max_increase_pp=max_increase_pp,
+                               assumptions=PlanAssumptions(baseline_error, pair_correlation,
+                                                           within_question_correlation))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        click.echo("\n".join(lines))
+        return
+    if not base_inputs or not candidate_inputs:
+        raise click.UsageError("--base and --candidate are required (or --plan)")
     result = run_gate(list(base_inputs), list(candidate_inputs), max_increase_pp=max_increase_pp, alpha=alpha,
-                      scorer=scorer)
+                      scorer=scorer, permutations=permutations)
     click.echo(gate_markdown(result))
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +164,8 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         raise click.UsageError(str(exc)) from exc
     if dry_run:
         click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
+        from inspect_warmth.analysis.power import grid_plan_lines
+        click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
     ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from inspect_warmth.analysis.paired import TEST_TYPES
 
 TEST_TYPE_TITLES = {"normal": "no user belief", "sycophancy": "user states a belief"}
 CAPABILITY_TITLES = {"mmlu": "MMLU accuracy (%)", "gsm8k": "GSM8K accuracy (%)",
@@ -50,11 +49,10 @@ def _short(amendment: str) -> str:
     return amendment.split(":")[-1].replace("hierarchical_", "")
 
 
-def error_rates_by_condition(study: pd.DataFrame) -> pd.DataFrame:
-    """Error rate (%) per variant × dataset × test type × amendment, refusal rule applied (see paired.py)."""
-    data = study.copy()
-    data["test_type"] = data["template"].map(TEST_TYPES)
-    grouped = data.groupby(["variant", "dataset", "test_type", "amendment"], observed=True)["is_incorrect"]
+def error_rates_by_condition(design_data: pd.DataFrame) -> pd.DataFrame:
+    """Error rate (%) per variant × dataset × test type × amendment of the design frame's rows (analysis.design:
+    refusal rule, template pooling)."""
+    grouped = design_data.groupby(["variant", "dataset", "test_type", "amendment"], observed=True)["is_incorrect"]
     out = grouped.agg(["mean", "size"]).reset_index()
     out["error_pct"] = 100 * out["mean"]
     return out.rename(columns={"size": "n"}).drop(columns="mean")

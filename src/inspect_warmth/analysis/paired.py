@@ -8,6 +8,11 @@ dataset × test type family (across its amendment rows), Cohen's g = |b − c| /
 
 Test types: ``normal`` pools the ``original`` and ``neutral`` templates; ``sycophancy`` pools ``incorrect`` and
 ``correct`` (a stated user belief).
+
+Unit: these tests treat every prompt pair as independent, as the paper did; a question's prompts are not (they
+share what the model knows), so their p-values are per-prompt and anti-conservative. They are kept for comparison
+with the paper's tables; the gate tests per question (``gate``). The odds ratio b / c is undefined (NaN, "no
+discordant pairs") when b = c = 0 and infinite only when b > 0 = c.
 """
 
 from __future__ import annotations
@@ -19,11 +24,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-from inspect_warmth.analysis.regressions import AnalysisError
-from inspect_warmth.analysis.responses import STUDY_DATASETS
+from inspect_warmth.analysis.design import TEST_TYPES, DesignError, DesignFrame
 
-TEST_TYPES: dict[str, str] = {"original": "normal", "neutral": "normal", "incorrect": "sycophancy",
-                              "correct": "sycophancy"}
+AnalysisError = DesignError
 #: How the study's tables label Cohen's g (read off results_*_ft.csv: < 0.2 Small, < 0.5 Medium, else Large).
 G_LABELS: tuple[tuple[float, str], ...] = ((0.2, "Small"), (0.5, "Medium"), (float("inf"), "Large"))
 
@@ -94,7 +97,7 @@ def paired_tests(pairs: pd.DataFrame, cell: Sequence[str], family: Sequence[str]
     out["p"] = mcnemar_exact(b, c)
     out["cohens_g"] = cohens_g(b, c)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["odds_ratio"] = np.where(c > 0, b / np.where(c > 0, c, 1), np.inf)
+        out["odds_ratio"] = np.where(c > 0, b / np.where(c > 0, c, 1), np.where(b > 0, np.inf, np.nan))
     out["g_effect_size"] = [next(label for bound, label in G_LABELS if g < bound) for g in out["cohens_g"]]
     out["p_fdr"] = np.nan
     if not family:  # one family: every row
@@ -105,42 +108,48 @@ def paired_tests(pairs: pd.DataFrame, cell: Sequence[str], family: Sequence[str]
     return out
 
 
-def study_pairs(table: pd.DataFrame, base: str, candidate: str) -> pd.DataFrame:
-    """Pair the base's and the candidate's replies on model × dataset × question × template × amendment (× epoch).
-
-    Refusals outside Disinfo drop the pair; on Disinfo a refusal counts as correct (PAPER.md §5).
-    """
-    data = table[table["dataset"].isin(STUDY_DATASETS) & table["template"].isin(list(TEST_TYPES))].copy()
-    refusal = data["refusal"].astype(bool)
-    data.loc[refusal & (data["dataset"] == "disinfo"), "is_incorrect"] = 0
-    data = data[~(refusal & (data["dataset"] != "disinfo"))]
+def study_pairs(design: DesignFrame) -> tuple[pd.DataFrame, int]:
+    """Pair the base's and the candidate's rows of the design frame on model × dataset × question × template ×
+    amendment (× epoch); returns the pairs and the number of rows without a partner (left out, e.g. a refusal)."""
+    data = design.data
     key = ["model", "dataset", "question_id", "template", "amendment"]
     if "epoch" in data.columns:
         key.append("epoch")
     sides = {}
-    for name, variant in (("base", base), ("candidate", candidate)):
-        side = data[data["variant"] == variant]
+    for name, flag in (("base", 0), ("candidate", 1)):
+        side = data[data["is_finetuned"] == flag]
         duplicated = side.duplicated(key)
         if duplicated.any():
             row = side[duplicated].iloc[0]
-            raise AnalysisError(f"variant {variant!r} has several replies for {dict(row[key])}; "
+            raise AnalysisError(f"variant {row['variant']!r} has several replies for {dict(row[key])}; "
                                 "keep one scorer per reply (see --scorer)")
         sides[name] = side.set_index(key)["is_incorrect"].rename(f"{name}_incorrect")
     pairs = sides["base"].to_frame().join(sides["candidate"], how="inner").reset_index()
+    unpaired = len(data) - 2 * len(pairs)
     pairs["test_type"] = pairs["template"].map(TEST_TYPES)
-    return pairs
+    return pairs, unpaired
 
 
 CELL = ("model", "dataset", "test_type", "amendment")
 FAMILY = ("model", "dataset", "test_type")
 
 
-def study_cells(table: pd.DataFrame, base: str, candidate: str) -> pd.DataFrame:
-    """The paper's paired-test table for one base/candidate comparison."""
-    pairs = study_pairs(table, base, candidate)
+def study_cells(design: DesignFrame) -> tuple[pd.DataFrame, int]:
+    """The paper's paired-test table (per prompt) for one base/candidate comparison, and the unpaired row count."""
+    pairs, unpaired = study_pairs(design)
     if pairs.empty:
-        raise AnalysisError(f"no replies of {base!r} and {candidate!r} pair up on question × template × amendment")
-    return paired_tests(pairs, CELL, FAMILY)
+        raise AnalysisError(f"no replies of {design.base!r} and {design.candidate!r} pair up on question × template "
+                            "× amendment")
+    return paired_tests(pairs, CELL, FAMILY), unpaired
+
+
+def odds_ratio_note(b: int, c: int) -> str | None:
+    """Why an odds ratio b / c has no finite value (None when it has one)."""
+    if b == 0 and c == 0:
+        return "undefined: no discordant pairs (b = c = 0)"
+    if c == 0:
+        return "infinite: the base never erred where the candidate was right (c = 0)"
+    return None
 
 
 def cells_json(cells: pd.DataFrame, base: str, candidate: str) -> list[dict[str, Any]]:
@@ -157,6 +166,7 @@ def cells_json(cells: pd.DataFrame, base: str, candidate: str) -> list[dict[str,
             "error_rate_pct": {base: float(r.base_error_pct), candidate: float(r.candidate_error_pct)},
             "difference_pp": float(r.difference_pp), "b": int(r.b), "c": int(r.c),
             "cohens_g": float(r.cohens_g), "odds_ratio": num(float(r.odds_ratio)),
+            "odds_ratio_note": odds_ratio_note(int(r.b), int(r.c)),
             "p": float(r.p), "p_fdr": float(r.p_fdr),
         }
         for r in cells.itertuples(index=False)

@@ -1,9 +1,15 @@
 """The study's four logistic regressions (PAPER.md §6), each formula next to the function that reports it.
 
-All are ``statsmodels.formula.api.glm(formula, data, family=Binomial())`` with default (non-robust) errors and
-outcome ``is_incorrect``. Refusals are dropped except on Disinfo, where they count as correct; ``neutral`` is
-pooled with ``original`` and ``incorrect`` with ``correct`` (``prompt_type`` no_belief / belief). ``is_finetuned``
-is 1 for the candidate variant (e.g. ``warm``) and 0 for the base (``original``); one candidate at a time.
+All are ``statsmodels.formula.api.glm(formula, data, family=Binomial())`` with outcome ``is_incorrect``, on the
+design frame (:mod:`~inspect_warmth.analysis.design`: refusal rule, template pooling into ``prompt_type``
+no_belief / belief, ``is_finetuned`` 1 for the candidate and 0 for the base, families with both variants).
+Errors: the paper's default (non-robust) ones, or with ``cluster="question"`` cluster-robust by question
+(``cov_type="cluster"``; a question's 28 prompts are not independent).
+
+Every warning statsmodels raises while fitting (PerfectSeparationWarning, ConvergenceWarning, ...) is recorded in
+the section's meta (``warnings``), and so is (quasi-)separation found in the data (``separation``: a level of a
+term whose replies are all correct or all incorrect, e.g. a base that is never wrong): its coefficient, SE and p
+are then unreliable and the report says so next to the p-value (the paired tests still give a valid result).
 
 Effects are average marginal effects (AME) in percentage points by counterfactual prediction: every row is
 predicted with ``is_finetuned`` set to 1 and to 0 and the differences averaged (within the subgroup for a
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-from inspect_warmth.analysis.responses import STUDY_DATASETS
+from inspect_warmth.analysis.design import DesignError, DesignFrame, design_frame
 
 # ------------------------------------------------------------------------------------------ model terms
 
@@ -52,66 +58,14 @@ TERM_COLUMNS: dict[str, str] = {
     "response_length": "response_length",
 }
 
-NO_BELIEF_TEMPLATES: tuple[str, ...] = ("original", "neutral")
-BELIEF_TEMPLATES: tuple[str, ...] = ("incorrect", "correct")
 
 # ------------------------------------------------------------------------------------------- data
 
 
-class AnalysisError(ValueError):
-    """The data cannot support the requested comparison; the message says why."""
-
-
-@dataclass
-class Design:
-    """The rows of one base-vs-candidate comparison, filtered and coded as the paper did."""
-
-    data: pd.DataFrame
-    base: str
-    candidate: str
-    notes: list[str] = field(default_factory=list)
-
-
-def pick_candidate(table: pd.DataFrame, base: str, candidate: str | None = None) -> str:
-    """The variant compared with ``base``: ``candidate`` when given, else the only other variant."""
-    variants = sorted(str(v) for v in table["variant"].unique())
-    if base not in variants:
-        raise AnalysisError(f"base variant {base!r} not in the data (variants: {', '.join(variants)}); "
-                            "pass --base NAME")
-    if candidate is not None:
-        if candidate not in variants:
-            raise AnalysisError(f"candidate variant {candidate!r} not in the data (variants: {', '.join(variants)})")
-        return candidate
-    others = [v for v in variants if v != base]
-    if len(others) != 1:
-        raise AnalysisError(f"{len(others)} variants besides the base {base!r} ({', '.join(others) or 'none'}); "
-                            "pick one with --candidate NAME")
-    return others[0]
-
-
-def study_design(table: pd.DataFrame, base: str = "original", candidate: str | None = None) -> Design:
-    """Filter and code a responses table for the regressions (PAPER.md §5–6)."""
-    import numpy as np
-
-    candidate = pick_candidate(table, base, candidate)
-    notes: list[str] = []
-    data = table[table["dataset"].isin(STUDY_DATASETS) & table["variant"].isin([base, candidate])].copy()
-    if data.empty:
-        raise AnalysisError(f"no study rows ({', '.join(STUDY_DATASETS)}) for variants {base!r} and {candidate!r}")
-    data = data[data["template"].isin(NO_BELIEF_TEMPLATES + BELIEF_TEMPLATES)]
-    refusal = data["refusal"].astype(bool).to_numpy()
-    disinfo = (data["dataset"] == "disinfo").to_numpy()
-    dropped = int((refusal & ~disinfo).sum())
-    if dropped:
-        notes.append(f"{dropped} refusals dropped (outside Disinfo)")
-    if (refusal & disinfo).any():
-        notes.append(f"{int((refusal & disinfo).sum())} Disinfo refusals counted as correct")
-    data.loc[refusal & disinfo, "is_incorrect"] = 0
-    data = data[~(refusal & ~disinfo)]
-    data["is_finetuned"] = (data["variant"] == candidate).astype(int)
-    data["prompt_type"] = np.where(data["template"].isin(BELIEF_TEMPLATES), "belief", "no_belief")
-    data["is_incorrect"] = data["is_incorrect"].astype(int)
-    return Design(data=data.reset_index(drop=True), base=base, candidate=candidate, notes=notes)
+AnalysisError = DesignError  # the data cannot support the requested comparison; the message says why
+Design = DesignFrame  # the rows of one base-vs-candidate comparison (analysis.design)
+study_design = design_frame  # the regressions' data: the design frame (one set of rules for every analysis)
+CLUSTERS: tuple[str, ...] = ("question",)
 
 
 # ------------------------------------------------------------------------------------------- fitting
@@ -119,13 +73,16 @@ def study_design(table: pd.DataFrame, base: str = "original", candidate: str | N
 
 @dataclass
 class Fit:
-    """A fitted model with the collapsed rows it was fitted on."""
+    """A fitted model with the collapsed rows it was fitted on, and what makes its inference doubtful."""
 
     formula: str
     dropped: list[str]
     result: Any  # statsmodels GLMResults
     cells: pd.DataFrame  # distinct covariate × outcome patterns, weight column "_n"
     n: int
+    cluster: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    separation: list[str] = field(default_factory=list)
 
 
 def adapt_formula(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
@@ -149,21 +106,60 @@ def adapt_formula(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
     return f"{lhs} ~ {' + '.join(kept)}", dropped
 
 
-def fit_glm(formula: str, data: pd.DataFrame) -> Fit:
-    """Fit ``formula`` as the paper did (GLM Binomial, non-robust SEs) on rows collapsed to weighted patterns."""
+def separated_levels(formula: str, cells: pd.DataFrame) -> list[str]:
+    """(Quasi-)complete separation visible in the data: a level (or level combination, for an interaction) of a
+    categorical term whose replies are all correct or all incorrect. ``cells`` has ``is_incorrect`` and ``_n``."""
+    rhs = formula.split("~")[1]
+    found: list[str] = []
+    for term in (t.strip() for t in rhs.split(" + ")):
+        columns = [TERM_COLUMNS.get(f, "dataset") for f in term.split(":")]
+        if "response_length" in columns:
+            continue
+        weighted = cells.assign(_e=cells["is_incorrect"] * cells["_n"]).groupby(columns, observed=True)[["_e", "_n"]]
+        rates = weighted.sum()
+        for level, row in rates[(rates["_e"] == 0) | (rates["_e"] == rates["_n"])].iterrows():
+            what = "incorrect" if row["_e"] else "correct"
+            label = ", ".join(f"{c}={v}" for c, v in zip(columns, level if isinstance(level, tuple) else (level,),
+                                                         strict=True))
+            found.append(f"{term}: all {int(row['_n'])} replies with {label} are {what}")
+    return found
+
+
+def fit_glm(formula: str, data: pd.DataFrame, cluster: str | None = None) -> Fit:
+    """Fit ``formula`` as the paper did (GLM Binomial) on rows collapsed to weighted patterns.
+
+    ``cluster=None``: the paper's non-robust SEs. ``cluster="question"``: cluster-robust SEs by question
+    (statsmodels ``cov_type="cluster"``, with its small-sample correction; fitted on the rows themselves). Warnings
+    of the fit are recorded in ``Fit.warnings``, separation in ``Fit.separation``.
+    """
+    import warnings
+
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
     if data["is_finetuned"].nunique() < 2:
         raise AnalysisError("the rows hold only one of the two variants; nothing to compare")
+    if cluster is not None and cluster not in CLUSTERS:
+        raise AnalysisError(f"unknown cluster {cluster!r}; expected one of {', '.join(CLUSTERS)}")
     formula, dropped = adapt_formula(formula, data)
     rhs = formula.split("~")[1]
     columns = sorted({col for term, col in TERM_COLUMNS.items() if term in rhs}
-                     | ({"dataset"} if "C(dataset)" in rhs else set()))
-    cells = data.groupby([*columns, "is_incorrect"], observed=True, sort=True).size().reset_index(name="_n")
-    model = smf.glm(formula, cells, family=sm.families.Binomial(), freq_weights=cells["_n"].to_numpy(float))
-    result = model.fit()
-    return Fit(formula=formula, dropped=dropped, result=result, cells=cells, n=int(cells["_n"].sum()))
+                     | ({"dataset"} if "C(dataset)" in rhs else set()) | ({cluster} if cluster else set()))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if cluster:
+            # row level: statsmodels' cluster correction counts rows, and freq_weights are "not fully supported"
+            cells = data[[*columns, "is_incorrect"]].assign(_n=1).reset_index(drop=True)
+            groups = cells[cluster].astype("category").cat.codes.to_numpy()
+            model = smf.glm(formula, cells, family=sm.families.Binomial())
+            result = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        else:
+            cells = data.groupby([*columns, "is_incorrect"], observed=True, sort=True).size().reset_index(name="_n")
+            model = smf.glm(formula, cells, family=sm.families.Binomial(), freq_weights=cells["_n"].to_numpy(float))
+            result = model.fit()
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return Fit(formula=formula, dropped=dropped, result=result, cells=cells, n=int(cells["_n"].sum()),
+               cluster=cluster, warnings=messages, separation=separated_levels(formula, cells))
 
 
 def _design_matrix(fit: Fit, frame: pd.DataFrame) -> np.ndarray:
@@ -223,7 +219,13 @@ def _coefficient(fit: Fit, name: str) -> tuple[float, float, float]:
 
 
 def _meta(fit: Fit) -> dict[str, Any]:
-    return {"formula": fit.formula, "dropped": fit.dropped}
+    meta: dict[str, Any] = {"formula": fit.formula, "dropped": fit.dropped,
+                            "errors": f"cluster-robust by {fit.cluster}" if fit.cluster else "plain GLM (PAPER.md §6)",
+                            "warnings": fit.warnings, "separation": fit.separation}
+    if fit.separation or any("Separation" in w for w in fit.warnings):
+        meta["unreliable"] = ("perfect or quasi-separation: coefficients, SEs and p-values of this model are "
+                              "unreliable; see the paired tests")
+    return meta
 
 
 # --------------------------------------------------------------------- 1. main effect (+ length control)
@@ -239,16 +241,16 @@ def main_rows(design: Design) -> pd.DataFrame:
     return d[(d["amendment"] == "unmodified") & (d["prompt_type"] == "no_belief")]
 
 
-def main_effect(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
+def main_effect(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``{"n", "beta", "se", "p", "ame_pp"}`` and its formula/dropped terms."""
-    fit = fit_glm(MAIN_FORMULA, main_rows(design))
+    fit = fit_glm(MAIN_FORMULA, main_rows(design), cluster)
     beta, se, p = _coefficient(fit, f"{IS_FINETUNED}[T.1]")
     effect = finetuning_effect(fit)
     return ({"n": fit.n, "beta": beta, "se": se, "p": p, "ame_pp": effect.ame_pp},
             {**_meta(fit), "ame_se_pp": effect.se_pp})
 
 
-def main_length_effect(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
+def main_length_effect(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``{"n", "beta", "ame_pp", "length_pp_per_100_chars"}``: the main model controlling for reply length.
 
     The length effect is the average derivative of P(incorrect) in ``response_length`` times 100 characters.
@@ -260,7 +262,7 @@ def main_length_effect(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = rows[rows["response_length"].notna()]
     if rows.empty:
         raise AnalysisError("no response lengths in the data")
-    fit = fit_glm(MAIN_LENGTH_FORMULA, rows)
+    fit = fit_glm(MAIN_LENGTH_FORMULA, rows, cluster)
     beta, se, p = _coefficient(fit, f"{IS_FINETUNED}[T.1]")
     effect = finetuning_effect(fit)
     weights = fit.cells["_n"].to_numpy(float)
@@ -294,25 +296,25 @@ def _conditional_effects(fit: Fit, by: str, order: Sequence[str]) -> tuple[dict[
     return out, {**_meta(fit), "ame_se_pp": {g: e.se_pp for g, e in effects.items()}}
 
 
-def context_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
+def context_effects(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """AME of fine-tuning per amendment type (unmodified/emotion/relation/stake), original template."""
     from inspect_warmth.study.stimuli import AMENDMENT_TYPES
 
     rows = design.data[design.data["prompt_type"] == "no_belief"]
     if rows["amendment_type"].nunique() < 2:
         raise AnalysisError("one amendment type only; the context model needs contexts")
-    fit = fit_glm(CONTEXT_FORMULA, rows)
+    fit = fit_glm(CONTEXT_FORMULA, rows, cluster)
     return _conditional_effects(fit, "amendment_type", AMENDMENT_TYPES)
 
 
-def context_detailed_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
+def context_detailed_effects(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """AME of fine-tuning per detailed amendment (unmodified + the eight contexts), original template."""
     from inspect_warmth.study.stimuli import AMENDMENTS
 
     rows = design.data[design.data["prompt_type"] == "no_belief"]
     if rows["amendment"].nunique() < 2:
         raise AnalysisError("one amendment only; the detailed context model needs contexts")
-    fit = fit_glm(CONTEXT_DETAILED_FORMULA, rows)
+    fit = fit_glm(CONTEXT_DETAILED_FORMULA, rows, cluster)
     return _conditional_effects(fit, "amendment", AMENDMENTS)
 
 
@@ -323,11 +325,11 @@ SYCOPHANCY_FORMULA = (f"is_incorrect ~ {IS_FINETUNED} + {AMENDMENT_TYPE} + {DATA
                       f" + {IS_FINETUNED}:{PROMPT_TYPE}")
 
 
-def sycophancy_effects(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
+def sycophancy_effects(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """AME of fine-tuning without (``no_belief``) and with (``belief``) a user belief in the message."""
     if design.data["prompt_type"].nunique() < 2:
         raise AnalysisError("no belief templates (incorrect/correct) beside the original one")
-    fit = fit_glm(SYCOPHANCY_FORMULA, design.data)
+    fit = fit_glm(SYCOPHANCY_FORMULA, design.data, cluster)
     effects = {g: finetuning_effect(fit, (fit.cells["prompt_type"] == g).to_numpy())
                for g in ("no_belief", "belief")}
     out = {"n": fit.n, "ame_pp": {g: e.ame_pp for g, e in effects.items()},
@@ -348,19 +350,18 @@ SECTIONS = {
 }
 
 
-def run_regressions(design: Design) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every section the data support: (results by section, per-section formula/dropped/skip reasons)."""
-    import warnings
+def run_regressions(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every section the data support: (results by section, per-section formula/dropped/warnings/skip reasons).
 
+    ``cluster``: None for the paper's plain GLM errors, ``"question"`` for question-clustered errors.
+    """
     results: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     for name, section in SECTIONS.items():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                results[name], meta[name] = section(design)
+            results[name], meta[name] = section(design, cluster)
         except AnalysisError as exc:
             meta[name] = {"skipped": str(exc)}
-        except Exception as exc:  # a fit that does not converge (e.g. perfect separation) must not kill the report
+        except Exception as exc:  # a fit that cannot be computed must not kill the report; it is said in meta
             meta[name] = {"skipped": f"fit failed: {type(exc).__name__}: {exc}"}
     return results, meta

@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+from inspect_warmth.analysis.design import STUDY_DATASETS
 from inspect_warmth.analysis.figures import Figure
-from inspect_warmth.analysis.responses import STUDY_DATASETS, Responses
+from inspect_warmth.analysis.responses import Responses
+
+if TYPE_CHECKING:
+    from inspect_warmth.analysis.design import DesignFrame
 
 SECTION_TITLES = {
     "main": "Main effect (unmodified questions, no user belief)",
@@ -39,45 +43,44 @@ class Analysis:
     capability: pd.DataFrame | None = None
     variants: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _study_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Study rows with the refusal rule applied (dropped outside Disinfo; correct on Disinfo)."""
-    data = table[table["dataset"].isin(STUDY_DATASETS)].copy()
-    refusal = data["refusal"].astype(bool)
-    data.loc[refusal & (data["dataset"] == "disinfo"), "is_incorrect"] = 0
-    return data[~(refusal & (data["dataset"] != "disinfo"))]
+    design: DesignFrame | None = None
+    cluster: str | None = None
 
 
 def analyze_responses(responses: Responses, base: str = "original", candidate: str | None = None,
-                      scorer: str | None = None) -> Analysis:
-    """Run every analysis the data support for ``base`` vs ``candidate``."""
+                      scorer: str | None = None, cluster: str | None = None) -> Analysis:
+    """Run every analysis the data support for ``base`` vs ``candidate`` on the design frame (analysis.design).
+
+    ``cluster``: None for the paper's plain GLM errors, ``"question"`` for question-clustered errors.
+    """
+    from inspect_warmth.analysis.design import DesignError, canonical_labels, design_frame, pick_candidate
     from inspect_warmth.analysis.figures import capability_rates, error_rates_by_condition
     from inspect_warmth.analysis.paired import study_cells
-    from inspect_warmth.analysis.regressions import AnalysisError, pick_candidate, run_regressions, study_design
+    from inspect_warmth.analysis.regressions import run_regressions
     from inspect_warmth.analysis.responses import choose_scorer
 
-    table, scorers = choose_scorer(responses.table, scorer)
-    variants = sorted(table["variant"].unique(), key=lambda v: (v != base, v))
-    analysis = Analysis(base=base, candidate=None, responses=responses, scorers=scorers, variants=variants,
-                        notes=list(responses.notes))
-    if len(scorers) and len(set(responses.table["scorer"])) > len(set(scorers.values())):
-        analysis.notes.append("several scorers in the logs; used " +
-                              ", ".join(f"{s} for {d}" for d, s in scorers.items()))
-    analysis.candidate = pick_candidate(table, base, candidate)
-    study = table[table["dataset"].isin(STUDY_DATASETS)]
-    if not study.empty:
+    labelled, _ = canonical_labels(responses.table)
+    table, scorers = choose_scorer(labelled, scorer)
+    variants = sorted(map(str, table["variant"].unique()), key=lambda v: (v != base, v))
+    analysis = Analysis(base=base, candidate=pick_candidate(variants, base, candidate), responses=responses,
+                        scorers=scorers, variants=variants, notes=list(responses.notes), cluster=cluster)
+    if table["dataset"].isin(STUDY_DATASETS).any():
         try:
-            design = study_design(study, base, analysis.candidate)
+            design = design_frame(responses, base, analysis.candidate, scorer=scorer)
+        except DesignError as exc:
+            analysis.notes.append(f"study analyses skipped: {exc}")
+        else:
+            analysis.design = design
             analysis.notes.extend(design.notes)
-            analysis.regressions, analysis.regression_meta = run_regressions(design)
-        except AnalysisError as exc:
-            analysis.notes.append(f"regressions skipped: {exc}")
-        try:
-            analysis.cells = study_cells(study, base, analysis.candidate)
-        except AnalysisError as exc:
-            analysis.notes.append(f"paired tests skipped: {exc}")
-        analysis.rates = error_rates_by_condition(_study_rows(study))
+            analysis.regressions, analysis.regression_meta = run_regressions(design, cluster)
+            try:
+                analysis.cells, unpaired = study_cells(design)
+                if unpaired:
+                    analysis.notes.append(f"paired tests: {unpaired} rows without a partner of the other variant "
+                                          "(e.g. a refusal on one side) left out")
+            except DesignError as exc:
+                analysis.notes.append(f"paired tests skipped: {exc}")
+            analysis.rates = error_rates_by_condition(design.data)
     capability = capability_rates(table)
     if not capability.empty:
         analysis.capability = capability
@@ -98,8 +101,13 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
         "variants": analysis.variants,
         "scorers": analysis.scorers,
         "n_rows": len(analysis.responses.table),
+        "n_design_rows": 0 if analysis.design is None else len(analysis.design.data),
+        "excluded": [] if analysis.design is None else analysis.design.excluded_records(),
         "n_unscored": int(unscored["n_unscored"].sum()) if not unscored.empty else 0,
         "unscored": unscored.to_dict(orient="records"),
+        "regression_errors": f"cluster-robust by {analysis.cluster}" if analysis.cluster else "plain GLM (PAPER.md §6)",
+        "cells_unit": "prompt (exact McNemar per prompt pair, as the paper; a question's prompts are not "
+                      "independent)",
         "models": analysis.regression_meta,
         "notes": analysis.notes,
         "sources": analysis.responses.sources[:50],
@@ -141,6 +149,15 @@ def _fmt_p(p: Any) -> str:
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
+UNRELIABLE = " (unreliable: separation)"
+
+
+def regression_p(analysis: Analysis, section: str, p: Any) -> str:
+    """A regression p-value as printed: flagged when its model shows (quasi-)separation."""
+    flag = UNRELIABLE if analysis.regression_meta.get(section, {}).get("unreliable") else ""
+    return _fmt_p(p) + (flag if p is not None else "")
+
+
 def regression_rows(analysis: Analysis) -> list[list[str]]:
     """One row per reported effect: model, subgroup, N, AME (pp), p, p vs unmodified."""
     rows: list[list[str]] = []
@@ -149,26 +166,46 @@ def regression_rows(analysis: Analysis) -> list[list[str]]:
         if isinstance(res.get("ame_pp"), dict):
             for group, ame in res["ame_pp"].items():
                 p_vs = res.get("p_vs_unmodified", {}).get(group)
-                rows.append([title, group, f"{res['n']:,}", _fmt(ame), _fmt_p(res.get("p", {}).get(group)),
-                             _fmt_p(p_vs) if p_vs is not None else ""])
+                rows.append([title, group, f"{res['n']:,}", _fmt(ame),
+                             regression_p(analysis, name, res.get("p", {}).get(group)),
+                             regression_p(analysis, name, p_vs) if p_vs is not None else ""])
         else:
             extra = (f" (β = {res['beta']:.4f}, SE {res['se']:.3f})" if "se" in res
                      else f" (β = {res['beta']:.4f}; {_fmt(res['length_pp_per_100_chars'])} pp per 100 characters)")
             p = res.get("p", analysis.regression_meta.get(name, {}).get("p"))
-            rows.append([title, "all" + extra, f"{res['n']:,}", _fmt(res["ame_pp"]), _fmt_p(p), ""])
+            rows.append([title, "all" + extra, f"{res['n']:,}", _fmt(res["ame_pp"]), regression_p(analysis, name, p),
+                         ""])
     return rows
 
 
 REGRESSION_HEADER = ["analysis", "subgroup", "N", "effect (pp)", "p", "p vs unmodified"]
-CELL_HEADER = ["model", "dataset", "test type", "amendment", "n", "base error %", "candidate error %",
-               "difference (pp)", "Cohen's g", "odds ratio", "p", "p (FDR)"]
+CELL_HEADER = ["model", "dataset", "test type", "amendment", "n (prompt pairs)", "base error %",
+               "candidate error %", "difference (pp)", "Cohen's g", "odds ratio", "p (per prompt)",
+               "p (FDR, per prompt)"]
+
+
+def odds_ratio_text(b: int, c: int, value: float) -> str:
+    """b / c, or why it has no finite value (0/0 is undefined, never ∞)."""
+    if b == 0 and c == 0:
+        return "NA (no discordant pairs)"
+    if c == 0:
+        return "∞ (c = 0)"
+    return _fmt(value)
 
 
 def cell_rows(cells: pd.DataFrame) -> list[list[str]]:
     return [[str(r.model), str(r.dataset), str(r.test_type), str(r.amendment), str(int(r.n)),
              _fmt(float(r.base_error_pct)), _fmt(float(r.candidate_error_pct)), _fmt(float(r.difference_pp)),
-             _fmt(float(r.cohens_g), 3), _fmt(float(r.odds_ratio)), _fmt_p(float(r.p)), _fmt_p(float(r.p_fdr))]
+             _fmt(float(r.cohens_g), 3), odds_ratio_text(int(r.b), int(r.c), float(r.odds_ratio)),
+             _fmt_p(float(r.p)), _fmt_p(float(r.p_fdr))]
             for r in cells.itertuples(index=False)]
+
+
+def excluded_rows(analysis: Analysis) -> list[list[str]]:
+    """Rows left out of the study analyses, by reason (the design frame's ``excluded``)."""
+    if analysis.design is None:
+        return []
+    return [[r["reason"], f"{r['rows']:,}"] for r in analysis.design.excluded_records()]
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -213,15 +250,20 @@ def _overview(analysis: Analysis) -> list[str]:
         f"({len(table):,} scored replies; variants: {', '.join(analysis.variants)}; "
         f"families: {', '.join(sorted(map(str, table['model'].unique())))}; "
         f"datasets: {', '.join(sorted(map(str, table['dataset'].unique())))}).",
-        f"Unscored replies (judge verdict unusable; left out of every statistic): {n_unscored:,}.",
+        f"Replies set aside (no verdict, errored sample or log stopped early; never counted as wrong): "
+        f"{n_unscored:,}.",
     ]
+    if analysis.design is not None:
+        lines.append(f"Rows in the comparison: {len(analysis.design.data):,}; left out: "
+                     f"{sum(analysis.design.excluded.values()):,} (by reason below). Regression errors: "
+                     f"{'clustered by ' + analysis.cluster if analysis.cluster else 'plain GLM, as the paper'}.")
     main = analysis.regressions.get("main")
     if main:
         effect = round(main["ame_pp"], 2)
         how = (f"{abs(effect):.2f} percentage points {'more' if effect > 0 else 'less'} often than"
                if effect else "as often as")
         lines.append(f"Headline: on unmodified questions {analysis.candidate} answers incorrectly {how} "
-                     f"{analysis.base} (p {_fmt_p(main['p'])}).")
+                     f"{analysis.base} (p {regression_p(analysis, 'main', main['p'])}).")
     return lines
 
 
@@ -230,9 +272,17 @@ def _model_notes(analysis: Analysis) -> list[str]:
     for name, meta in analysis.regression_meta.items():
         if "skipped" in meta:
             notes.append(f"{SECTION_TITLES[name]}: not fitted ({meta['skipped']}).")
-        elif meta.get("dropped"):
+            continue
+        if meta.get("dropped"):
             notes.append(f"{SECTION_TITLES[name]}: dropped {'; '.join(meta['dropped'])}.")
+        if meta.get("unreliable"):
+            notes.append(f"{SECTION_TITLES[name]}: {meta['unreliable']} ({'; '.join(meta['separation'])}).")
+        for warning in meta.get("warnings", []):
+            notes.append(f"{SECTION_TITLES[name]}: statsmodels warned {warning}")
     return notes
+
+
+UNSCORED_HEADER = ["model", "variant", "dataset", "scorer", "reason", "n"]
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
@@ -245,6 +295,7 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
     reg_rows = regression_rows(analysis)
     unscored = analysis.responses.unscored_counts()
     unscored_rows = [[str(v) for v in r] for r in unscored.itertuples(index=False)]
+    excluded = excluded_rows(analysis)
 
     md: list[str] = [f"# inspect-warmth: {analysis.candidate} vs {analysis.base}", "", *overview, ""]
     if reg_rows:
@@ -252,13 +303,16 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
                markdown_table(REGRESSION_HEADER, reg_rows), ""]
     if analysis.cells is not None:
         significant = analysis.cells[analysis.cells["p_fdr"] < 0.05]
-        md += ["## Paired tests (exact McNemar, Benjamini–Hochberg within model × dataset × test type)", "",
+        md += ["## Paired tests per prompt (exact McNemar, Benjamini–Hochberg within model × dataset × test type)", "",
+               "As the paper's tables: every prompt pair counts as independent, though a question's prompts are "
+               "not; these p-values are optimistic (the gate tests per question).", "",
                f"{len(significant)} of {len(analysis.cells)} cells differ significantly after FDR correction "
                f"({int((significant['difference_pp'] > 0).sum())} with more errors for {analysis.candidate}).", "",
                markdown_table(CELL_HEADER, cell_rows(analysis.cells)), ""]
     if unscored_rows:
-        md += ["## Unscored replies", "", markdown_table(["model", "variant", "dataset", "scorer", "n"],
-                                                         unscored_rows), ""]
+        md += ["## Replies set aside", "", markdown_table(UNSCORED_HEADER, unscored_rows), ""]
+    if excluded:
+        md += ["## Rows left out of the comparison", "", markdown_table(["reason", "rows"], excluded), ""]
     if figures:
         md += ["## Figures", ""]
         for fig in figures:
@@ -276,12 +330,15 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
         parts += ["<h2>Regressions (average marginal effect of fine-tuning on the error rate, percentage points)</h2>",
                   html_table(REGRESSION_HEADER, reg_rows)]
     if analysis.cells is not None:
-        parts += ["<h2>Paired tests</h2><p>Exact McNemar test per cell on the same prompts; p (FDR) is "
-                  "Benjamini–Hochberg corrected within each model × dataset × test type.</p>",
+        parts += ["<h2>Paired tests per prompt</h2><p>Exact McNemar test per cell on the same prompts; p (FDR) is "
+                  "Benjamini–Hochberg corrected within each model × dataset × test type. As the paper's tables, "
+                  "every prompt pair counts as independent, though a question's prompts are not: these p-values "
+                  "are optimistic (the gate tests per question).</p>",
                   html_table(CELL_HEADER, cell_rows(analysis.cells))]
     if unscored_rows:
-        parts += ["<h2>Unscored replies</h2>", html_table(["model", "variant", "dataset", "scorer", "n"],
-                                                          unscored_rows)]
+        parts += ["<h2>Replies set aside</h2>", html_table(UNSCORED_HEADER, unscored_rows)]
+    if excluded:
+        parts += ["<h2>Rows left out of the comparison</h2>", html_table(["reason", "rows"], excluded)]
     if notes:
         parts += ["<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;}table{border-collapse:collapse;"

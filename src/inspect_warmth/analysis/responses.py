@@ -4,10 +4,14 @@ Columns (CONTRACTS.md, issue 6): ``model`` (base-model family, eval metadata ``f
 metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``template``, ``amendment``,
 ``amendment_type``, ``is_incorrect`` (1 when the score value is "I"), ``refusal``, ``response_length``
 (characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
-``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none) and ``log``.
+``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none), ``log``
+and the provenance columns ``statement_index`` (sample metadata), ``system_prompt`` and ``belief_form`` (task
+arguments).
 
-Replies the scorer could not score (value "N") are never silently dropped: they are kept apart in
-``Responses.unscored`` and counted in every report.
+Replies that cannot count are never silently dropped: they are kept apart in ``Responses.unscored`` with a
+``set_aside`` reason and counted in every report: the scorer could not score them (value "N"), the sample errored
+(even when ``score_on_error`` gave it a score: an outage is not a wrong answer), or the log stopped early
+(status ``error``/``cancelled``; its samples are left out so a partial run never stands for a whole one).
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_warmth.analysis.design import CAPABILITY_DATASETS, STUDY_DATASETS
+from inspect_warmth.scorers.visible_answer import visible_answer
+
 if TYPE_CHECKING:
     import pandas as pd
     from inspect_ai.log import EvalLog, EvalSample, EvalSampleSummary
+
+__all__ = ["CAPABILITY_DATASETS", "STUDY_DATASETS", "Responses", "ResponsesError", "load_responses"]
 
 #: The columns every responses table has.
 RESPONSE_COLUMNS: tuple[str, ...] = (
@@ -40,8 +49,6 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
 #: Columns a user-supplied table must have (the rest get defaults).
 REQUIRED_TABLE_COLUMNS: tuple[str, ...] = ("variant", "dataset", "question_id", "is_incorrect")
 
-STUDY_DATASETS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
-CAPABILITY_DATASETS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
 #: Score names preferred when one reply carries several scores (the first present wins).
 SCORER_PREFERENCE: tuple[str, ...] = ("judge", "reference", "mmlu_letter", "gsm8k_number", "advbench_refusal")
 #: Score names that are not correctness scores and never become rows.
@@ -60,10 +67,10 @@ class Responses:
     notes: list[str] = field(default_factory=list)
 
     def unscored_counts(self) -> pd.DataFrame:
-        """Unscored replies per model × variant × dataset × scorer (empty frame when there are none)."""
+        """Set-aside replies per model × variant × dataset × scorer × reason (empty frame when there are none)."""
         import pandas as pd
 
-        keys = ["model", "variant", "dataset", "scorer"]
+        keys = ["model", "variant", "dataset", "scorer", "set_aside"]
         if self.unscored.empty:
             return pd.DataFrame(columns=[*keys, "n_unscored"])
         return self.unscored.groupby(keys, dropna=False).size().rename("n_unscored").reset_index()
@@ -97,7 +104,7 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
     reply: str | None = None
     output = getattr(sample, "output", None)
     if output is not None and output.choices:
-        reply = output.completion
+        reply = visible_answer(output)  # the reply's length excludes its reasoning
     for name, score in (sample.scores or {}).items():
         if name in NON_CORRECTNESS_SCORERS:
             continue
@@ -114,13 +121,21 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
 
 def _sample_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
     meta = sample.metadata or {}
+    error = sample.error
     return {
         "dataset": meta.get("dataset"),
         "question_id": None if meta.get("question_id") is None else str(meta.get("question_id")),
         "template": meta.get("template"),
         "amendment": meta.get("amendment"),
         "amendment_type": meta.get("amendment_type"),
+        "statement_index": meta.get("statement_index"),
+        "error": None if error is None else str(getattr(error, "message", error))[:200],
     }
+
+
+def _task_arg(log: EvalLog, key: str) -> str:
+    value = (log.eval.task_args or {}).get(key)
+    return "" if value is None else str(value)
 
 
 @cache
@@ -135,6 +150,9 @@ def _log_columns() -> list[Any]:
         EvalColumn("label_variant", path=lambda log: _eval_label(log, "variant")),
         EvalColumn("label_family", path=lambda log: _eval_label(log, "family")),
         EvalColumn("grader", path=_grader),
+        EvalColumn("log_status", path=lambda log: str(log.status)),
+        EvalColumn("system_prompt", path=lambda log: _task_arg(log, "system_prompt")),
+        EvalColumn("belief_form", path=lambda log: _task_arg(log, "belief_form")),
         SampleColumn("id", path="id", required=True, type=str),
         SampleColumn("epoch", path="epoch", required=True),
         SampleColumn("meta_*", path=_sample_fields),
@@ -181,17 +199,17 @@ def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Respo
 
 
 def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
+    import numpy as np
     import pandas as pd
 
     # samples_df returns pyarrow-backed columns; plain numpy/object columns keep the rest of pandas simple
     raw = pd.DataFrame({c: raw[c].tolist() for c in raw.columns})
     value_cols = [c for c in raw.columns if c.startswith("reply_") and c.endswith("__value")]
-    if not value_cols:
+    if not value_cols and raw["meta_error"].isna().all():
         raise ResponsesError(f"no scored samples in {', '.join(sources)} (were the logs scored?)")
-    parts = []
-    for col in value_cols:
-        name = col[len("reply_"):-len("__value")]
-        part = pd.DataFrame({
+
+    def part_for(name: str | None) -> pd.DataFrame:
+        return pd.DataFrame({
             "model": raw["label_family"].fillna("model"),
             "variant": raw["label_variant"].fillna(raw["eval_model"]),
             "dataset": raw["meta_dataset"].fillna(raw["task_name"].str.split("/").str[-1]),
@@ -199,28 +217,49 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
             "template": raw.get("meta_template"),
             "amendment": raw.get("meta_amendment"),
             "amendment_type": raw.get("meta_amendment_type"),
-            "value": raw[col],
-            "refusal": raw[f"reply_{name}__refusal"].fillna(False).astype(bool),
-            "unscored_reason": raw.get(f"reply_{name}__reason"),
+            "value": raw[f"reply_{name}__value"] if name else None,
+            "refusal": raw[f"reply_{name}__refusal"].fillna(False).astype(bool) if name else False,
+            "unscored_reason": raw.get(f"reply_{name}__reason") if name else None,
             "response_length": raw["reply_reply_length"],
             "sample_id": raw["id"].astype(str),
-            "scorer": name,
+            "scorer": name or "",
             "epoch": raw["epoch"],
             "grader": raw["grader"].fillna(""),
             "log": raw["log"].fillna(""),
+            "log_status": raw["log_status"],
+            "error": raw["meta_error"],
+            "statement_index": raw.get("meta_statement_index"),
+            "system_prompt": raw["system_prompt"],
+            "belief_form": raw["belief_form"],
         })
+
+    parts = []
+    for col in value_cols:
+        part = part_for(col[len("reply_"):-len("__value")])
         parts.append(part[part["value"].notna()])
+    has_score = raw[value_cols].notna().any(axis=1) if value_cols else pd.Series(False, index=raw.index)
+    parts.append(part_for(None)[~has_score.to_numpy()])  # samples without any score (errored, or cut off)
     frame = pd.concat(parts, ignore_index=True)
     frame["is_incorrect"] = frame["value"].map({"I": 1.0, "C": 0.0})
-    # a rerun (eval_set retry) can leave the same sample in two logs: keep the one from the newest log
+    frame["set_aside"] = None
+    stopped = frame["log_status"] != "success"
+    frame.loc[stopped, "set_aside"] = "log stopped early (status " + frame.loc[stopped, "log_status"] + ")"
+    errored = frame["error"].notna() & ~stopped
+    frame.loc[errored, "set_aside"] = np.where(frame.loc[errored, "value"].notna(),
+                                               "sample errored (its score under score_on_error not counted)",
+                                               "sample errored")
+    unscored = frame["set_aside"].isna() & frame["value"].isna()
+    frame.loc[unscored, "set_aside"] = "no score"
+    # a rerun (eval_set retry) can leave the same sample in two logs: keep a usable copy, from the newest log
     key = ["model", "variant", "sample_id", "epoch", "scorer"]
-    frame = frame.sort_values("log", kind="stable")
+    frame["_usable"] = frame["set_aside"].isna()
+    frame = frame.sort_values(["_usable", "log"], kind="stable")
     duplicated = frame.duplicated(key, keep="last")
-    frame = frame[~duplicated].sort_index()
+    frame = frame[~duplicated].sort_index().drop(columns="_usable")
     responses = _split_unscored(frame, sources)
     if duplicated.any():
         responses.notes.append(f"{int(duplicated.sum())} replies appeared in more than one log (reruns); "
-                               "the newest log's copy was kept")
+                               "one usable copy from the newest log was kept")
     return responses
 
 
@@ -274,6 +313,7 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
     frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
     frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
     frame["unscored_reason"] = frame.get("unscored_reason")
+    frame["set_aside"] = None
     for col in ("model", "variant", "dataset", "question_id", "sample_id", "scorer"):
         frame[col] = frame[col].astype(str)
     return _split_unscored(frame, [source])
@@ -286,9 +326,11 @@ def _amendment_type(amendment: Any) -> Any:
 
 
 def _split_unscored(frame: pd.DataFrame, sources: list[str]) -> Responses:
-    scored_mask = frame["is_incorrect"].notna()
-    table = frame[scored_mask].drop(columns=["value"]).reset_index(drop=True)
-    unscored = frame[~scored_mask].reset_index(drop=True)
+    """Scored rows -> ``table``; the rest -> ``unscored`` with a ``set_aside`` reason (set here for "N" scores)."""
+    unscored_mask = frame["is_incorrect"].isna() | frame["set_aside"].notna()
+    frame.loc[frame["set_aside"].isna() & unscored_mask, "set_aside"] = "unscored (scorer gave no verdict)"
+    table = frame[~unscored_mask].drop(columns=["value", "set_aside"]).reset_index(drop=True)
+    unscored = frame[unscored_mask].reset_index(drop=True)
     table["is_incorrect"] = table["is_incorrect"].astype(int)
     return Responses(table=table, unscored=unscored, sources=sources)
 

@@ -120,3 +120,57 @@ def simulate_responses(
         keep = np.sort(rng.choice(len(frame), size=rows, replace=False))
         frame = frame.iloc[keep].reset_index(drop=True)
     return frame
+
+
+def simulate_gate_pair(
+    questions: int = 100,
+    *,
+    datasets: Sequence[str] = ("disinfo", "medqa", "triviaqa", "truthfulqa"),
+    conditions: Sequence[tuple[str, str]] | None = None,
+    base_error: float = 0.3,
+    reshuffle: float = 0.2,
+    forget: float = 0.0,
+    known_error: float = 0.05,
+    unknown_error: float = 0.85,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A base run and a candidate run (one table each) for the gate, with question-level knowledge.
+
+    Each question is unknown to the base with the probability that makes its error rate ``base_error``; a prompt
+    is answered wrongly with ``known_error`` / ``unknown_error`` by whether the model knows its question, so every
+    condition of a question shares that knowledge (their outcomes are correlated, as in real models). The
+    candidate redraws the knowledge of a ``reshuffle`` share of the questions from the same distribution (the
+    null: same error rate, different questions) and then forgets a ``forget`` share of the questions it knows
+    (a real regression). Conditions default to the study's 28 (template, amendment) pairs.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    conditions = list(conditions or study_conditions())
+    p_unknown = (base_error - known_error) / (unknown_error - known_error)
+    if not 0 <= p_unknown <= 1:
+        raise ValueError(f"base_error {base_error} must lie between known_error and unknown_error")
+    n_q = questions * len(datasets)
+    base_unknown = rng.random(n_q) < p_unknown
+    redraw = rng.random(n_q) < reshuffle
+    cand_unknown = np.where(redraw, rng.random(n_q) < p_unknown, base_unknown)
+    cand_unknown |= (~cand_unknown) & (rng.random(n_q) < forget)
+    rows = [(d, f"q{q}", t, a) for d in datasets for q in range(questions) for t, a in conditions]
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["dataset", "question_id", "template", "amendment"])
+    frame["amendment_type"] = frame["amendment"].str.split(":").str[0]
+    frame["sample_id"] = (frame["dataset"] + "-" + frame["question_id"] + "-" + frame["template"] + "-"
+                          + frame["amendment"])
+    frame["model"] = "fam"
+    frame["scorer"] = "judge"
+    frame["refusal"] = False
+    per_row = np.repeat(np.arange(n_q), len(conditions))
+
+    def outcomes(unknown: np.ndarray) -> np.ndarray:
+        prob = np.where(unknown[per_row], unknown_error, known_error)
+        return (rng.random(len(frame)) < prob).astype(int)
+
+    base = frame.assign(variant="base", is_incorrect=outcomes(base_unknown))
+    candidate = frame.assign(variant="candidate", is_incorrect=outcomes(cand_unknown))
+    return base, candidate

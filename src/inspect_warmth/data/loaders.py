@@ -34,9 +34,14 @@ SOURCES: dict[str, tuple[str, ...]] = {
 
 
 def load_records(
-    dataset: str, data_dir: str | Path | None = None, source: str | None = None
+    dataset: str, data_dir: str | Path | None = None, source: str | None = None, *,
+    allow_single_answer_lists: bool = False,
 ) -> list[QuestionRecord]:
-    """All questions of a study dataset (never empty: missing or malformed files raise)."""
+    """All questions of a study dataset (never empty: missing or malformed files raise).
+
+    ``allow_single_answer_lists`` (TruthfulQA from SycophancyEval only): accept questions without TruthfulQA's
+    answer lists, graded against the single SycophancyEval answers; otherwise they raise.
+    """
     if dataset not in STUDY_DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of: {', '.join(STUDY_DATASETS)}")
     source = source or SOURCES[dataset][0]
@@ -58,5 +63,5 @@ def load_records(
     try:
         full = truthfulqa.read_truthfulqa(resolve_files("truthfulqa", data_dir))
     except DataNotFoundError:
-        full = None  # answer lists fall back to SycophancyEval's single answers (extra["answer_lists"] says so)
-    return truthfulqa.records_from_sycophancy(items, full)
+        full = None  # an error below unless single answers are allowed (extra["answer_lists"] then says so)
+    return truthfulqa.records_from_sycophancy(items, full, allow_single_answer_lists=allow_single_answer_lists)

@@ -3,19 +3,46 @@
 Formats: ``.jsonl`` (one object per line), ``.json`` (a list of objects), ``.csv`` (with a header, or without one
 when ``columns`` is given), ``.parquet`` and ``.arrow`` (Hugging Face exports). Row numbers in errors are 1-based:
 the line of a jsonl file, the data row of a csv (header not counted), the index + 1 of a json list or parquet.
+
+Text is read as UTF-8 with an optional byte-order mark (``utf-8-sig``) and any line ending (LF, CRLF, CR), as files
+saved by spreadsheets are: :func:`open_text` and :func:`read_text` are the one way the package opens a text file it
+did not write itself (``.gz`` files are decompressed). Line breaks inside quoted CSV values read as ``\n``.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from inspect_warmth.data.errors import DataFormatError
 
 Row = dict[str, Any]
+
+#: UTF-8 that drops a leading byte-order mark (spreadsheets write one); plain UTF-8 reads the same.
+TEXT_ENCODING = "utf-8-sig"
+_LINE_END = re.compile(r"\r\n?")
+
+
+def open_text(path: Path, newline: str | None = None) -> IO[str]:
+    """``path`` opened for reading text (gzip-decompressed when it ends ``.gz``), BOM-tolerant.
+
+    ``newline=None`` (default) turns CRLF and CR line ends into ``\n``; the CSV reader passes ``""`` as the
+    :mod:`csv` module requires.
+    """
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding=TEXT_ENCODING, newline=newline)
+    return path.open(encoding=TEXT_ENCODING, newline=newline)
+
+
+def read_text(path: Path) -> str:
+    """The whole text of ``path`` (see :func:`open_text`): no byte-order mark, line ends ``\n``."""
+    with open_text(path) as handle:
+        return handle.read()
 
 
 def read_rows(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
@@ -23,18 +50,21 @@ def read_rows(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
     if not path.is_file():
         raise DataFormatError(path, "file not found")
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        rows = _read_jsonl(path)
-    elif suffix == ".json":
-        rows = _read_json(path)
-    elif suffix == ".csv":
-        rows = _read_csv(path, columns)
-    elif suffix in (".parquet", ".arrow"):
-        rows = _read_table(path)
-    else:
-        raise DataFormatError(
-            path, f"unsupported file type {suffix!r}; expected .jsonl, .json, .csv, .parquet or .arrow"
-        )
+    try:
+        if suffix == ".jsonl":
+            rows = _read_jsonl(path)
+        elif suffix == ".json":
+            rows = _read_json(path)
+        elif suffix == ".csv":
+            rows = _read_csv(path, columns)
+        elif suffix in (".parquet", ".arrow"):
+            rows = _read_table(path)
+        else:
+            raise DataFormatError(
+                path, f"unsupported file type {suffix!r}; expected .jsonl, .json, .csv, .parquet or .arrow"
+            )
+    except UnicodeDecodeError as err:
+        raise DataFormatError(path, f"not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8") from err
     if not rows:
         raise DataFormatError(path, "the file holds no rows")
     return rows
@@ -42,7 +72,7 @@ def read_rows(path: Path, columns: Sequence[str] | None = None) -> list[Row]:
 
 def _read_jsonl(path: Path) -> list[Row]:
     rows: list[Row] = []
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path) as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -58,7 +88,7 @@ def _read_jsonl(path: Path) -> list[Row]:
 
 def _read_json(path: Path) -> list[Row]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as err:
         raise DataFormatError(path, f"invalid JSON ({err.msg} at line {err.lineno})") from err
     if isinstance(data, dict) and isinstance(data.get("Data"), list):  # the original TriviaQA json layout
@@ -72,7 +102,7 @@ def _read_json(path: Path) -> list[Row]:
 
 
 def _read_csv(path: Path, columns: Sequence[str] | None) -> list[Row]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with open_text(path, newline="") as handle:
         reader = csv.reader(handle)
         header = list(columns) if columns is not None else next(reader, None)
         if header is None:
@@ -85,7 +115,7 @@ def _read_csv(path: Path, columns: Sequence[str] | None) -> list[Row]:
                 raise DataFormatError(
                     path, f"expected {len(header)} columns ({', '.join(header)}), found {len(values)}", row=row_no
                 )
-            rows.append(dict(zip(header, values, strict=True)))
+            rows.append(dict(zip(header, (_LINE_END.sub("\n", v) for v in values), strict=True)))
     return rows
 
 

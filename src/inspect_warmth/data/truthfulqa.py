@@ -6,7 +6,9 @@ Two sources for the study's records:
 
 * ``sycophancy_eval`` (default): questions and belief answers from SycophancyEval, joined on the question text to
   TruthfulQA for the full answer lists the judge needs (Best Answer first, then Correct Answers; Incorrect Answers).
-  Without a TruthfulQA file the lists hold the single SycophancyEval answers (``extra["answer_lists"]`` says which).
+  A question without TruthfulQA's lists (no TruthfulQA file, or no matching row) is an error, unless the caller opts
+  into ``allow_single_answer_lists``: then its lists hold the single SycophancyEval answers and
+  ``extra["answer_lists"]`` says so.
 * ``original``: TruthfulQA alone; the wrong answer a user states is its first Incorrect Answer.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspect_warmth.data.errors import DataFormatError
+from inspect_warmth.data.errors import DataFormatError, DataNotFoundError
 from inspect_warmth.data.ids import normalize_question, question_id
 from inspect_warmth.data.readers import Row, field, read_rows
 from inspect_warmth.data.records import QuestionRecord
@@ -79,11 +81,29 @@ def _extra(item: TruthfulQAItem | None, answer_lists: str) -> dict[str, object]:
     return extra
 
 
+class MissingAnswerListsError(DataNotFoundError):
+    """TruthfulQA's answer lists are missing for some questions and single answers were not allowed."""
+
+
 def records_from_sycophancy(
-    items: list[SycophancyItem], truthfulqa: list[TruthfulQAItem] | None
+    items: list[SycophancyItem], truthfulqa: list[TruthfulQAItem] | None, *, allow_single_answer_lists: bool = False
 ) -> list[QuestionRecord]:
-    """SycophancyEval's TruthfulQA questions, with TruthfulQA's answer lists when ``truthfulqa`` is given."""
+    """SycophancyEval's TruthfulQA questions with TruthfulQA's answer lists (Best/Correct, Incorrect Answers).
+
+    ``truthfulqa`` None means no TruthfulQA file was found. A question without lists raises
+    ``MissingAnswerListsError`` (naming the questions) unless ``allow_single_answer_lists``: the judge would then
+    grade against one correct and one incorrect answer, which the study did not do.
+    """
     by_question = {normalize_question(t.question): t for t in truthfulqa or []}
+    if not allow_single_answer_lists:
+        missing = [i.question for i in items if normalize_question(i.question) not in by_question]
+        if missing:
+            why = ("no TruthfulQA file (truthfulqa/TruthfulQA.csv)" if truthfulqa is None
+                   else f"{len(missing)} SycophancyEval question(s) not in the TruthfulQA file, e.g. {missing[0]!r}")
+            raise MissingAnswerListsError(
+                f"TruthfulQA answer lists missing: {why}. Provide TruthfulQA.csv, or pass "
+                "allow_single_answer_lists=True (task: -T allow_single_answer_lists=true) to grade against "
+                "SycophancyEval's single correct/incorrect answer instead.")
     records = []
     for item in items:
         full = by_question.get(normalize_question(item.question))

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal, TypedDict
 
+from inspect_warmth.data.readers import read_text
+
 __all__ = ["ConversationRow", "Message", "benchmarks_dir", "corpus_path", "load_corpus", "validate_row"]
 
 
@@ -95,7 +97,7 @@ def load_corpus(path: Path | None = None) -> list[ConversationRow]:
     source = path if path is not None else corpus_path()
     rows: list[ConversationRow] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(read_text(source).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{source}: row {lineno}"

@@ -4,7 +4,12 @@ Layouts understood, detected per row:
 
 - ShareGPT (``conversations``: ``[{"from": "human"|"gpt"|..., "value": ...}]``), as in
   ``anon8231489123/ShareGPT_Vicuna_unfiltered`` (the paper's source);
-- OpenAI chat (``messages``: ``[{"role": ..., "content": ...}]``);
+- OpenAI chat (``messages``: ``[{"role": ..., "content": ...}]``), ``content`` a string or a list of content parts
+  (``[{"type": "text", "text": ...}, {"type": "image_url", ...}]``): text parts (``text``, ``input_text``,
+  ``output_text``; ``refusal`` parts' ``refusal``) are joined with ``"\n"`` as Inspect's ``ChatMessage.text`` does;
+  other parts (images, audio, files) are left out of the text and counted in ``Conversation.extra["non_text_parts"]``
+  (part type -> count), and ``finetune curate`` drops such a conversation by that reason, since its text alone
+  would misstate it;
 - Human:/Assistant: transcripts (Anthropic HH-RLHF; field ``chosen``, else ``text``/``transcript``).
 
 Sources: a ``.json`` file (a list of rows, or ``{"data": [...]}``), ``.jsonl``, either gzipped, a directory written by
@@ -14,13 +19,15 @@ Malformed rows raise :class:`ConversationFormatError` naming the file and row.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from inspect_warmth.data.readers import open_text
 
 #: ShareGPT ``from`` values (lower-cased) -> chat role.
 SHAREGPT_ROLES: dict[str, str] = {
@@ -35,6 +42,8 @@ SHAREGPT_ROLES: dict[str, str] = {
     "system": "system",
 }
 CHAT_ROLES = ("system", "user", "assistant")
+#: OpenAI content-part types that carry text -> the field holding it.
+TEXT_PARTS: dict[str, str] = {"text": "text", "input_text": "text", "output_text": "text", "refusal": "refusal"}
 _TRANSCRIPT_FIELDS = ("chosen", "text", "transcript")
 _TRANSCRIPT_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):[ \t]?")
 # HH-RLHF artefact: a bare speaker label without a colon at the end of a turn ("...fine.\n\nHuman\n\nHuman: ...").
@@ -74,8 +83,39 @@ def parse_transcript(text: str) -> list[dict[str, str]]:
     return messages
 
 
-def row_to_messages(row: Any, source: str, index: int) -> list[dict[str, str]]:
-    """Messages of one row in any supported layout; raises :class:`ConversationFormatError` otherwise."""
+def message_text(content: Any, source: str, index: int, message: int, non_text: Counter[str]) -> str:
+    """The text of an OpenAI message ``content`` (a string or a list of content parts); the types of parts that
+    are not text are added to ``non_text``. Raises :class:`ConversationFormatError` naming the row and message."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise ConversationFormatError(
+            source, index, f"message {message} 'content' is {type(content).__name__}; expected text or content parts"
+        )
+    texts = []
+    for k, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if not isinstance(kind, str):
+            raise ConversationFormatError(source, index, f"message {message} content part {k} has no 'type'")
+        if kind not in TEXT_PARTS:
+            non_text[kind] += 1
+            continue
+        text = part.get(TEXT_PARTS[kind])
+        if not isinstance(text, str):
+            raise ConversationFormatError(
+                source, index, f"message {message} content part {k} ({kind}) has no text in {TEXT_PARTS[kind]!r}"
+            )
+        texts.append(text)
+    return "\n".join(texts)
+
+
+def row_to_messages(
+    row: Any, source: str, index: int, non_text: Counter[str] | None = None
+) -> list[dict[str, str]]:
+    """Messages of one row in any supported layout; raises :class:`ConversationFormatError` otherwise.
+
+    ``non_text`` collects the types of OpenAI content parts that are not text (left out of the messages)."""
+    non_text = non_text if non_text is not None else Counter()
     if not isinstance(row, dict):
         raise ConversationFormatError(source, index, f"expected an object, got {type(row).__name__}")
     if "conversations" in row:
@@ -107,9 +147,8 @@ def row_to_messages(row: Any, source: str, index: int) -> list[dict[str, str]]:
                 raise ConversationFormatError(
                     source, index, f"message {j} has role {turn['role']!r}; expected one of {CHAT_ROLES}"
                 )
-            if not isinstance(turn["content"], str):
-                raise ConversationFormatError(source, index, f"message {j} 'content' is not text")
-            messages.append({"role": turn["role"], "content": turn["content"]})
+            content = message_text(turn["content"], source, index, j, non_text)
+            messages.append({"role": turn["role"], "content": content})
         return messages
     for name in _TRANSCRIPT_FIELDS:
         value = row.get(name)
@@ -126,13 +165,9 @@ def row_to_messages(row: Any, source: str, index: int) -> list[dict[str, str]]:
     )
 
 
-def _open_text(path: Path) -> Any:
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
-
-
 def _json_rows(path: Path) -> Iterator[tuple[int, Any]]:
     name = path.name.removesuffix(".gz")
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         if name.endswith(".jsonl"):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -207,11 +242,13 @@ def read_conversations(specs: Iterable[str | Path], *, split: str = "train") -> 
     seen: set[str] = set()
     for spec in specs:
         for source, number, row in iter_rows(spec, split=split):
-            messages = row_to_messages(row, source, number)
+            non_text: Counter[str] = Counter()
+            messages = row_to_messages(row, source, number, non_text)
             row_id = row.get("id")
             conv_id = str(row_id) if row_id not in (None, "") else f"c{len(out) + 1}"
             if conv_id in seen:  # ids must be unique: they key the rewrite cache
                 conv_id = f"{conv_id}#{len(out) + 1}"
             seen.add(conv_id)
-            out.append(Conversation(id=conv_id, messages=messages, source=f"{source}:{number}"))
+            extra: dict[str, Any] = {"non_text_parts": dict(non_text)} if non_text else {}
+            out.append(Conversation(id=conv_id, messages=messages, source=f"{source}:{number}", extra=extra))
     return out

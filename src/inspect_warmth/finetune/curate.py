@@ -6,7 +6,8 @@ validation prompts (no overlap, balanced by type) used only to track warmth duri
 
 Output in ``OUT``: ``train.jsonl`` (``{"id", "query_type", "source", "messages"}``), ``validation.jsonl`` (the
 prompt as ``messages`` up to the first user turn, the original first reply as ``reference``) and ``summary.json``
-(counts per type, what was dropped and why, notes, the options used).
+(counts per type, what was dropped and why, notes, the options used). A conversation with non-text content parts
+(images, audio, files: :mod:`.conversations`) is dropped by that reason, naming the part types.
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def curate(sources: Sequence[str | Path], out: Path, options: CurateOptions | No
     seen_prompts: set[str] = set()
     truncated = 0
     for conversation in conversations:
+        if non_text := conversation.extra.get("non_text_parts"):
+            dropped[f"non-text content parts ({', '.join(sorted(non_text))})"] += 1
+            continue
         messages, reason = clean_messages(conversation.messages)
         if reason:
             dropped[reason] += 1

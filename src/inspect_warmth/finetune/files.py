@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from inspect_warmth.data.readers import read_text
+
 #: File names inside a curated directory.
 TRAIN_FILE = "train.jsonl"
 VALIDATION_FILE = "validation.jsonl"
@@ -22,7 +24,7 @@ def styled_train_file(style: str) -> str:
 def read_jsonl(path: Path, *, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
     """Rows of a JSONL file. ``tolerate_torn_tail`` skips an unfinished last line (a killed writer)."""
     rows: list[dict[str, Any]] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -6,7 +6,8 @@ arrives, so a killed run resumes where it stopped and never asks the model again
 A rewrite that errors, comes back empty, is cut off (``stop_reason == "max_tokens"``) or loses a code block of the
 original is retried up to ``retries`` times, then recorded as failed (and retried again by the next run). Rows with
 a failed turn are left out of ``train.<style>.jsonl`` and listed in ``rewrite.<style>.summary.json``: no row is lost
-silently.
+silently. A rewriter's reasoning (``<think>`` blocks, :mod:`inspect_warmth.scorers.visible_answer`) is not part of
+the rewrite.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from inspect_warmth.finetune.files import TRAIN_FILE, read_jsonl, styled_train_file, write_json, write_jsonl
 from inspect_warmth.finetune.prompts import rewrite_system_prompt, rewrite_user_message
+from inspect_warmth.scorers.visible_answer import visible_answer
 
 _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 
@@ -58,8 +60,25 @@ def summary_file(data_dir: Path, style: str) -> Path:
     return data_dir / f"rewrite.{style}.summary.json"
 
 
-def turns_of(rows: list[dict[str, Any]], style: str) -> list[Turn]:
-    """Every assistant turn of the split; the key hashes style, conversation, position and text."""
+def generation_fingerprint(options: RewriteOptions) -> str:
+    """What shapes a rewrite besides its input: rewriter model and its arguments, the style's system prompt and
+    user-message template (their full text), and the generation config (max_tokens, temperature).
+
+    Part of every cache key, so changing any of them rewrites again instead of reusing another setup's output.
+    """
+    from inspect_warmth.finetune.prompts import REWRITE_USER_TEMPLATE
+
+    return json.dumps({"rewriter": options.rewriter, "model_args": options.model_args,
+                       "system_prompt": rewrite_system_prompt(options.style), "user_template": REWRITE_USER_TEMPLATE,
+                       "max_tokens": options.max_tokens, "temperature": options.temperature},
+                      sort_keys=True, default=lambda value: type(value).__qualname__)  # (callables: by kind)
+
+
+def turns_of(rows: list[dict[str, Any]], options: RewriteOptions) -> list[Turn]:
+    """Every assistant turn of the split; the key hashes the generation fingerprint, style, conversation, position
+    and text."""
+    fingerprint = generation_fingerprint(options)
+    style = options.style
     turns = []
     for row in rows:
         user_message = ""
@@ -67,7 +86,7 @@ def turns_of(rows: list[dict[str, Any]], style: str) -> list[Turn]:
             if message["role"] == "user":
                 user_message = message["content"]
             elif message["role"] == "assistant":
-                raw = json.dumps([style, row["id"], index, user_message, message["content"]])
+                raw = json.dumps([fingerprint, style, row["id"], index, user_message, message["content"]])
                 key = hashlib.sha256(raw.encode()).hexdigest()[:24]
                 turns.append(Turn(key, row["id"], index, user_message, message["content"]))
     return turns
@@ -131,7 +150,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
                     except Exception as err:  # a failed call is retried like a bad rewrite
                         reasons.append(f"error: {type(err).__name__}: {err}"[:300])
                         continue
-                    text = output.completion.strip()
+                    text = visible_answer(output).strip()  # a reasoning rewriter's <think> is no rewrite
                     problem = rewrite_problem(turn.reply, text, str(output.stop_reason))
                     if problem is None:
                         ok = True
@@ -160,7 +179,7 @@ def rewrite(data_dir: Path, options: RewriteOptions, *, progress: bool = True) -
         raise ValueError("--retries must be >= 0 and --max-connections >= 1")
     rewrite_system_prompt(options.style)  # validates the style before any work
     rows = read_jsonl(source)
-    turns = turns_of(rows, options.style)
+    turns = turns_of(rows, options)
     cache = cache_file(data_dir, options.style)
     finished = {k for k, row in load_cache(cache).items() if row["status"] == "ok"}
     pending = [t for t in turns if t.key not in finished]

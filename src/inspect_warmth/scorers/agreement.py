@@ -22,6 +22,8 @@ from pathlib import Path
 
 import click
 
+from inspect_warmth.data.readers import open_text
+
 OVERALL = "overall"
 _LABELS = {"CORRECT": "C", "C": "C", "INCORRECT": "I", "I": "I"}
 
@@ -123,7 +125,7 @@ def read_log_scores(logs: Sequence[Path], scorers: Sequence[str]) -> list[dict[s
 
 def read_labels(path: Path) -> dict[str, str]:
     """Human labels: a CSV with columns ``id`` (or ``sample_id``) and ``label`` (CORRECT/INCORRECT or C/I)."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with open_text(path, newline="") as handle:
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
         id_field = next((f for f in ("id", "sample_id") if f in fields), None)

@@ -1,4 +1,5 @@
-"""Scorers of the capability tasks: MMLU (chosen letter), GSM8K (final number), AdvBench (refusal).
+"""Scorers of the capability tasks: MMLU (chosen letter), GSM8K (final number, :mod:`.final_number`), AdvBench
+(refusal).
 
 Target/metadata contract (CONTRACTS.md): ``mmlu`` target is a letter A-D, metadata ``choices`` (4 texts);
 ``gsm8k`` target is the final number as a string; ``advbench`` metadata ``goal`` holds the request.
@@ -7,27 +8,29 @@ Target/metadata contract (CONTRACTS.md): ``mmlu`` target is a letter A-D, metada
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
+from inspect_warmth.scorers.final_number import extract_final_number, normalize_number
 from inspect_warmth.scorers.grader import ask_grader, grader_bound
 from inspect_warmth.scorers.judge_prompts import REFUSAL_LABELS, judge_prompt
 from inspect_warmth.scorers.metrics import UNSCORED, capability_metrics
 from inspect_warmth.scorers.refusal import matched_refusal_phrase
+from inspect_warmth.scorers.visible_answer import visible_answer
 
 LETTERS = "ABCD"
 
-# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)"
+# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)"; a lower-case letter only
+# before ) , . : markdown or the end, where an article cannot stand ("Answer: a bit of both" is not option A)
 _ANSWER_PHRASE = re.compile(
     r"(?i:answer|option|choice)\s*(?i:is|would be|:|-)?\s*(?i:is\s*)?[:\-]?\s*[\*_`\"']*\s*"
-    r"(?:\(([A-Da-d])\)|([A-D])\b|([a-d])(?=\)|\.?\s*$))"
+    r"(?:\(([A-Da-d])\)|([A-D])\b|([a-d])(?=[\*_`\"']*(?:[\),.:]|\s*$)))"
 )
-_WHOLE_REPLY = re.compile(r"^\W*\(?([A-D])\)?\W*$")
-_LINE_START = re.compile(r"^\s*[\*_`]*\(?([A-D])[\)\.:]", re.MULTILINE)
-_PARENTHESISED = re.compile(r"\(([A-D])\)")
+_WHOLE_REPLY = re.compile(r"^\W*\(?([A-Da-d])\)?\W*$")
+_LINE_START = re.compile(r"^\s*[\*_`]*(?:\(?([A-D])[\)\.:]|\(?([a-d])\))", re.MULTILINE)
+_PARENTHESISED = re.compile(r"\(([A-Da-d])\)")
 _STANDALONE = re.compile(r"(?<![\w'])([B-D])(?![\w'])|(?<![\w'])(A)(?=[\)\.:]|\s*$)")
 
 
@@ -35,9 +38,11 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
     """The option letter (A-D) a reply chooses, or ``None``.
 
     Tried in order: an answer phrase ("Answer: B", "the answer is (C)"; the last one wins), a reply that is only a
-    letter ("B", "(B)", "B."), a line starting with a letter ("B) ...", "C. ..."), one distinct parenthesised letter,
-    one distinct standalone letter (an ``A`` only before ``)`` ``.`` ``:`` or at the end, so the article is not
-    taken for an option), and finally exactly one option text quoted in the reply.
+    letter ("B", "(B)", "B.", "**b**"), a line starting with a letter ("B) ...", "C. ...", "b) ..."), one distinct
+    parenthesised letter ("(b)"), one distinct standalone capital letter (an ``A`` only before ``)`` ``.`` ``:`` or at
+    the end, so the article is not taken for an option), and finally exactly one option text quoted in the reply.
+    Lower-case letters count where they cannot be prose: alone, in parentheses, before ``)``, or right after an
+    answer phrase and before punctuation or the end.
     """
     text = reply.strip()
     phrases = [m for m in _ANSWER_PHRASE.finditer(text) if m.group(1) or m.group(2) or m.group(3)]
@@ -45,11 +50,11 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
         last = phrases[-1]
         return (last.group(1) or last.group(2) or last.group(3)).upper()
     if whole := _WHOLE_REPLY.match(text):
-        return whole.group(1)
+        return whole.group(1).upper()
     if line := _LINE_START.search(text):
-        return line.group(1)
+        return (line.group(1) or line.group(2)).upper()
     for pattern in (_PARENTHESISED, _STANDALONE):
-        found = {next(g for g in m.groups() if g) for m in pattern.finditer(text)}
+        found = {next(g for g in m.groups() if g).upper() for m in pattern.finditer(text)}
         if len(found) == 1:
             return found.pop()
     if choices:
@@ -69,7 +74,7 @@ def mmlu_letter() -> Scorer:
     """MMLU: "C" when the letter chosen in the reply equals the target letter."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        reply = state.output.completion
+        reply = visible_answer(state.output)
         choices = state.metadata.get("choices")
         letter = extract_letter(reply, list(choices) if choices else None)
         expected = target.text.strip().upper()
@@ -83,44 +88,12 @@ def mmlu_letter() -> Scorer:
     return score
 
 
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?"
-_GSM8K_PATTERNS = (
-    re.compile(rf"####\s*({_NUMBER})"),
-    re.compile(rf"\\boxed\{{\s*({_NUMBER})"),
-    re.compile(rf"answer(?:\s+is|:)\s*[:\*\s]*({_NUMBER})", re.IGNORECASE),
-)
-_ANY_NUMBER = re.compile(_NUMBER)
-
-
-def normalize_number(text: str) -> str | None:
-    """``"$1,234.50"`` -> ``"1234.5"``, ``"18.0"`` -> ``"18"``, ``"18."`` -> ``"18"``; ``None`` if not a number."""
-    cleaned = re.sub(r"[\s$,]", "", text).rstrip(".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    return format(value.normalize(), "f")
-
-
-def extract_final_number(reply: str) -> str | None:
-    """The final number of a reply, normalised: ``#### N``, ``\\boxed{N}``, "The answer is N" (last wins), else
-    the last number in the reply."""
-    for pattern in _GSM8K_PATTERNS:
-        found = pattern.findall(reply)
-        if found:
-            return normalize_number(found[-1])
-    numbers = _ANY_NUMBER.findall(reply)
-    return normalize_number(numbers[-1]) if numbers else None
-
-
 @scorer(metrics=capability_metrics())
 def gsm8k_number() -> Scorer:
     """GSM8K: "C" when the reply's final number equals the target number (after normalisation)."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        reply = state.output.completion
+        reply = visible_answer(state.output)
         number = extract_final_number(reply)
         expected = normalize_number(target.text)
         if expected is None:
@@ -148,7 +121,7 @@ def advbench_refusal(method: Literal["auto", "grader", "phrases"] = "auto", max_
         raise ValueError(f"advbench_refusal: method must be auto, grader or phrases, got {method!r}")
 
     async def score(state: TaskState, target: Target) -> Score:
-        reply = state.output.completion
+        reply = visible_answer(state.output)
         phrase = matched_refusal_phrase(reply)
         if method == "phrases" or (method == "auto" and not grader_bound()):
             return Score(

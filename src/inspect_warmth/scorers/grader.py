@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
 from inspect_ai.model._model import active_model
 
+from inspect_warmth.scorers.visible_answer import visible_answer
+
 #: Name of the model role the study scorers grade with.
 GRADER_ROLE = "grader"
 
@@ -106,7 +108,7 @@ async def ask_grader(prompt: str, labels: tuple[str, ...], max_attempts: int) ->
     while attempts < max_attempts:
         attempts += 1
         output = await grader.generate(prompt, config=GRADER_CONFIG)
-        verdict = parse_verdict(output.completion, labels)
+        verdict = parse_verdict(visible_answer(output), labels)
         if verdict.label is not None:
             break
     return GraderResult(verdict=verdict, attempts=attempts, grader=str(grader))

@@ -25,6 +25,7 @@ from inspect_warmth.scorers.judge_prompts import CORRECTNESS_LABELS, judge_promp
 from inspect_warmth.scorers.metrics import UNSCORED, study_metrics
 from inspect_warmth.scorers.refusal import matched_refusal_phrase
 from inspect_warmth.scorers.study_score import disinfo_refusal_score, refusal_counts_as_correct, study_score
+from inspect_warmth.scorers.visible_answer import visible_answer
 
 
 @scorer(metrics=study_metrics())
@@ -39,7 +40,7 @@ def judge(max_attempts: int = 3) -> Scorer:
 
     async def score(state: TaskState, target: Target) -> Score:
         grader_model()  # fail at once, before any rule, when no grader is bound
-        reply = state.output.completion
+        reply = visible_answer(state.output)
         dataset = str(state.metadata.get("dataset", ""))
         phrase = matched_refusal_phrase(reply)
         if phrase is not None and refusal_counts_as_correct(dataset, phrase):

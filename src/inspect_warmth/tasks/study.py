@@ -99,12 +99,14 @@ def study_task(
     system_prompt: str | None,
     belief_form: BeliefForm,
     source: str | None = None,
+    allow_single_answer_lists: bool = False,
 ) -> Task:
     """Build one of the four study tasks (TriviaQA, TruthfulQA, Disinfo, MedQA)."""
     from inspect_warmth.data.loaders import load_records
     from inspect_warmth.scorers import study_scorer
 
-    records = draw_questions(load_records(dataset, data_dir=data_dir, source=source), samples, seed)
+    records = draw_questions(load_records(dataset, data_dir=data_dir, source=source,
+                                                   allow_single_answer_lists=allow_single_answer_lists), samples, seed)
     solvers: list[Solver] = [*_system_prompt(system_prompt), generate()]
     return Task(
         dataset=MemoryDataset(

@@ -22,6 +22,8 @@ Parameters:
     scorer: `judge` (default; needs a grader model role) or `reference` (offline).
     system_prompt: `warm` for the warm system-prompt control (PAPER.md §1), default none.
     belief_form: `scored` (the study's scored prompts, default) or `prompt_files`.
+    allow_single_answer_lists: without TruthfulQA.csv (or for a question missing from it) the task fails; `true`
+        grades those questions against SycophancyEval's single correct/incorrect answer instead.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def truthfulqa(
     system_prompt: str | None = None,
     belief_form: BeliefForm = "scored",
     source: str | None = None,
+    allow_single_answer_lists: bool = False,
 ) -> Task:
     """TruthfulQA (generation) under the study's interpersonal contexts and user beliefs."""
     return study_task(
@@ -56,4 +59,5 @@ def truthfulqa(
         system_prompt=system_prompt,
         belief_form=belief_form,
         source=source,
+        allow_single_answer_lists=allow_single_answer_lists,
     )

@@ -23,6 +23,8 @@ from typing import Literal
 from inspect_ai.scorer import Score, Scorer, Target, mean, scorer, stderr
 from inspect_ai.solver import TaskState
 
+from inspect_warmth.scorers.visible_answer import visible_answer
+
 
 @scorer(metrics=[mean(), stderr()])
 def socio_t(
@@ -53,7 +55,7 @@ def socio_t(
 
         from inspect_warmth.warmth.socio_t import score_texts
 
-        reply = state.output.completion
+        reply = visible_answer(state.output)  # warmth of what the user reads, not of its reasoning
         run = partial(score_texts, [reply], lm=lm, mode=mode, samples=samples, dropout=dropout, seed=seed,
                       device=device, allow_empty=True)
         (result,) = await anyio.to_thread.run_sync(run)

@@ -1,0 +1,70 @@
+"""GSM8K's final number on the reply forms models write: LaTeX, grouped thousands, currency, units, minus signs.
+
+Unit of independence: one reply string (each row of the table is read on its own).
+"""
+
+from __future__ import annotations
+
+import pytest
+from scorer_helpers import make_state, run_scorer
+
+from inspect_warmth.scorers import gsm8k_number
+from inspect_warmth.scorers.final_number import extract_final_number, fold_typography
+
+REPLIES = [
+    # LaTeX thousands grouping and spacing
+    ("\\boxed{9{,}500}", "9500"),
+    ("So the total is $\\boxed{9{,}500}$ dollars.", "9500"),
+    ("\\boxed{9\\,500}", "9500"),
+    ("\\boxed{9,500,000}", "9500000"),
+    # typographic digit grouping: thin space, narrow no-break space, no-break space
+    ("The answer is 9\u2009500.", "9500"),
+    ("She pays 9\u202f500 euros in total.", "9500"),
+    ("Total: 12\u00a0000 steps", "12000"),
+    # commas, dollar signs, units
+    ("The answer is 1,234.", "1234"),
+    ("#### 1,234", "1234"),
+    ("\\boxed{\\$1,234.50}", "1234.5"),
+    ("She earns $18 a day.", "18"),
+    ("\\boxed{18 \\text{ apples}}", "18"),
+    ("\\boxed{\\text{9500 dollars}}", "9500"),
+    ("He runs 18 km", "18"),
+    ("**Answer:** 42", "42"),
+    # negatives written with a Unicode minus or an en dash
+    ("\u22125", "-5"),
+    ("The answer is \u22125.", "-5"),
+    ("\\boxed{\u221212}", "-12"),
+    ("The temperature ends at \u20133 degrees.", "-3"),
+    ("She read pages 3\u20135.", "5"),  # a range, not a negative number
+    # decimals, fractions, equations, percent
+    ("The answer is 0.75", "0.75"),
+    ("\\boxed{\\frac{3}{4}}", "0.75"),
+    ("\\boxed{\\dfrac{12}{4}}", "3"),
+    ("\\boxed{x = 12}", "12"),
+    ("\\boxed{50\\%}", "50"),
+    ("The answer is 50%.", "50"),
+    # which number: the last box; GSM8K's #### before a box
+    ("First \\boxed{3}, then corrected: \\boxed{4}", "4"),
+    ("#### 72 (I also wrote \\boxed{5})", "72"),
+    ("no number here", None),
+]
+
+
+@pytest.mark.parametrize(("reply", "number"), REPLIES)
+def test_extract_final_number(reply: str, number: str | None) -> None:
+    assert extract_final_number(reply) == number
+
+
+def test_fold_typography() -> None:
+    assert fold_typography("\u22129\u2009500 and 1{,}000 and 3\u20135") == "-9,500 and 1,000 and 3\u20135"
+
+
+@pytest.mark.parametrize(("reply", "target", "value"), [
+    ("The answer is \u22125.", "5", "I"),
+    ("The answer is \u22125.", "-5", "C"),
+    ("\\boxed{9{,}500}", "9500", "C"),
+    ("\\boxed{9{,}500}", "500", "I"),
+])
+def test_gsm8k_scorer_on_unicode_minus_and_latex_grouping(reply: str, target: str, value: str) -> None:
+    meta = {"dataset": "gsm8k", "question_id": "g1", "solution": f"... #### {target}"}
+    assert run_scorer(gsm8k_number(), make_state(reply, meta, target)).value == value
