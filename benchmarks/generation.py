@@ -1,24 +1,25 @@
-"""Generation throughput: Inspect's ``hf/`` against ``warmth-hf/`` on the same prompts, greedy, in one process.
+"""Generation throughput and agreement: vLLM (through Inspect's ``vllm/``) against Inspect's ``hf/``, same prompts,
+one process.
 
 The prompts are a seeded slice of the study's 28-condition grid (every template × amendment) built with
-:func:`inspect_warmth.study.conditions.user_message` from a few hand-written questions. Every prompt is sent at
-once through ``Model.generate`` for each provider; ``hf/`` gets its best settings (greedy via ``do_sample=False``,
-batches as large as the prompt set up to ``--hf-batch-size``, default 64: on 2 CPU cores 128 prompts took hf/
-226 s in batches of 64 and 271 s in one of 128), ``warmth-hf/`` its defaults. Each timed run is preceded by a
-short warm-up; with ``--repeats`` the runs alternate and the fastest of each provider counts.
+:func:`inspect_warmth.study.conditions.user_message` from a few hand-written questions. Each engine gets every
+prompt at once through ``Model.generate``, greedy (temperature 0): vLLM on one server started by
+:mod:`inspect_warmth.providers.vllm_engine` (its start-up is timed and printed apart, never in the ratio), ``hf/``
+with its best settings (``do_sample=False``, batches as large as the prompt set up to ``--hf-batch-size``, default
+64). Each timed run follows a short warm-up. Reply tokens are counted with the model's tokenizer for both engines.
 
-The default slice is 256 prompts (about nine questions' worth of the grid): a study run is tens of thousands
-of generations, so what matters is throughput once batches turn over. With 32 prompts, one ``hf/`` batch, the
-only saving left is the rows ``hf/`` keeps decoding after they end; the benchmark prints the ratio for any
-``--prompts``.
+The last line reads ``ratio=<vllm/hf> agreement=<share of greedy outputs equal> tokens_per_s=<vllm>`` (generations
+per second of vLLM over ``hf/``; reply tokens per second of vLLM). Times are printed, never asserted.
 
-Prints both rates, the ratio and whether the completions matched; the last line reads
-``ratio=<ours/hf> outputs_equal=<yes|no>``. Times are printed, never asserted.
+``--triviaqa N`` adds the check that matters for the study: ``N`` TriviaQA questions (unmodified, original
+template) run through the study's own task at its temperature (0.8, 300 tokens) on both engines, scored by the
+reference scorer; it prints both error rates and an exact McNemar test over the questions (the unit of
+independence), since two engines that sample differently must still measure the same error rate.
 
     python benchmarks/generation.py                     # bundled SmolLM2-135M on CPU, 256 prompts, 300 tokens
-    python benchmarks/generation.py --prompts 32        # one hf/ batch
-    python benchmarks/generation.py --model tiny        # tiny random Llama
-    python benchmarks/generation.py --device cuda --random-llama-8b --prompts 256   # GPU check, random bf16 8B
+    python benchmarks/generation.py --prompts 64        # a shorter CPU run (hf/ takes ~450 s for 256)
+    python benchmarks/generation.py --triviaqa 100      # plus the paired error-rate check (needs the data)
+    python benchmarks/generation.py --device cuda --random-llama-8b   # GPU check, random bf16 Llama-3.1-8B shape
 """
 
 from __future__ import annotations
@@ -144,47 +145,76 @@ def random_llama_dir(shape: dict[str, Any], dtype: str, device: str, out: Path) 
 class Run:
     seconds: float
     completions: list[str]
-    output_tokens: int
 
 
 async def _generate(model: Any, prompts: list[str], config: Any) -> Run:
     start = time.perf_counter()
     outputs = await asyncio.gather(*(model.generate(p, config=config) for p in prompts))
-    seconds = time.perf_counter() - start
-    # hf/'s usage counts the padded batch; count the reply tokens the same way for both
-    tokens = sum(len(model.api.tokenizer(o.completion, add_special_tokens=False)["input_ids"]) for o in outputs)
-    return Run(seconds, [o.completion for o in outputs], tokens)
+    return Run(time.perf_counter() - start, [o.completion for o in outputs])
+
+
+def count_tokens(tokenizer: Any, texts: list[str]) -> int:
+    return sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)
+
+
+def mcnemar_exact(first: list[bool], second: list[bool]) -> tuple[int, int, float]:
+    """Discordant pairs ``(b, c)`` (wrong only with ``first``, wrong only with ``second``) and the exact two-sided
+    McNemar p-value (binomial test of ``b`` in ``b + c`` at 0.5; 1.0 without discordant pairs)."""
+    from scipy.stats import binomtest
+
+    b = sum(x and not y for x, y in zip(first, second, strict=True))
+    c = sum(y and not x for x, y in zip(first, second, strict=True))
+    return b, c, float(binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+
+
+def triviaqa_errors(model: str, questions: int, data_dir: str | None, log_dir: Path,
+                    max_connections: int) -> dict[str, bool]:
+    """Run the study's TriviaQA task (unmodified, original template, its temperature and length) on ``model``;
+    return question id -> answered incorrectly (reference scorer). Refusals and unscored replies are left out."""
+    from inspect_ai import eval as inspect_eval
+
+    from inspect_warmth.tasks.triviaqa import triviaqa
+
+    task = triviaqa(samples=questions, contexts="unmodified", templates="original", scorer="reference",
+                    data_dir=data_dir)
+    [log] = inspect_eval(task, model=model, log_dir=str(log_dir), display="none", max_connections=max_connections)
+    if log.status != "success" or log.samples is None:
+        raise SystemExit(f"TriviaQA on {model} did not finish: {log.status} ({log_dir})")
+    errors: dict[str, bool] = {}
+    for sample in log.samples:
+        score = (sample.scores or {}).get("reference")
+        if score is not None and score.value in ("C", "I"):
+            errors[str((sample.metadata or {}).get("question_id", sample.id))] = score.value == "I"
+    return errors
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--model",
-        default="bundled",
-        help="'bundled' (SmolLM2-135M, default), 'tiny' (tiny random Llama) or a checkpoint dir",
-    )
-    parser.add_argument(
-        "--random-llama-8b",
-        action="store_true",
-        help="a Llama-3.1-8B-shaped model with random weights in bf16 (for a GPU check)",
-    )
+    parser.add_argument("--model", default="bundled",
+                        help="'bundled' (SmolLM2-135M, default), 'tiny' (tiny random Llama) or a checkpoint dir")
+    parser.add_argument("--random-llama-8b", action="store_true",
+                        help="a Llama-3.1-8B-shaped model with random weights in bf16 (for a GPU check)")
     parser.add_argument("--prompts", type=int, default=256, help="number of prompts (default 256)")
     parser.add_argument("--max-tokens", type=int, default=300, help="new tokens per reply (default 300, as the study)")
-    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, mps")
-    parser.add_argument(
-        "--hf-batch-size",
-        type=int,
-        default=64,
-        help="largest hf/ batch (its max_connections); it gets min(prompts, this). Default 64",
-    )
-    parser.add_argument("--max-batch", type=int, default=None, help="warmth-hf rows per batch (default by device)")
-    parser.add_argument("--repeats", type=int, default=1, help="timed runs per provider, alternating; best counts")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--work-dir", type=Path, default=None, help="where random checkpoints are saved")
+    parser.add_argument("--device", default="cpu", help="hf/'s device: cpu (default), cuda, cuda:1, mps")
+    parser.add_argument("--hf-batch-size", type=int, default=64,
+                        help="largest hf/ batch (its max_connections); it gets min(prompts, this). Default 64")
+    parser.add_argument("--vllm-arg", action="append", default=[],
+                        help="extra argument for the vLLM server command line (repeatable)")
+    parser.add_argument("--triviaqa", type=int, default=0, metavar="N",
+                        help="also run N TriviaQA questions at the study's temperature on both engines and compare "
+                             "their reference-scorer error rates (paired exact McNemar)")
+    parser.add_argument("--data-dir", default=None, help="benchmark files for --triviaqa (default: "
+                                                         "INSPECT_WARMTH_DATA, the cache or a download)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads for hf/ (default: torch's)")
+    parser.add_argument("--work-dir", type=Path, default=None, help="where random checkpoints and logs are saved")
     args = parser.parse_args(argv)
 
     import torch
     from inspect_ai.model import GenerateConfig, get_model
+    from transformers import AutoTokenizer
+
+    from inspect_warmth.providers.vllm_engine import engine_for
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -207,52 +237,55 @@ def main(argv: list[str] | None = None) -> int:
 
     prompts = study_prompts(args.prompts)
     hf_batch = min(args.prompts, args.hf_batch_size)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     dtype_args = {"dtype": torch.bfloat16} if args.random_llama_8b else {}
-    ours_args = {"max_batch": args.max_batch} if args.max_batch else {}
-    hf = get_model(f"hf/{path}", memoize=False, device=args.device, do_sample=False, **dtype_args)
-    ours = get_model(f"warmth-hf/{path}", memoize=False, device=args.device, **dtype_args, **ours_args)
-    hf_config = GenerateConfig(temperature=0, max_tokens=args.max_tokens, max_connections=hf_batch)
-    ours_config = GenerateConfig(temperature=0, max_tokens=args.max_tokens)
-
-    print(f"model: {label} ({path})  device: {args.device}  torch threads: {torch.get_num_threads()}")
-    if args.device.startswith("cuda"):
-        print(f"gpu: {torch.cuda.get_device_name(torch.device(args.device))}")
+    print(f"model: {label} ({path})  hf/ device: {args.device}  torch threads: {torch.get_num_threads()}")
     print(f"prompts: {len(prompts)} from the 28-condition grid  max_tokens: {args.max_tokens}  temperature: 0")
-    print(
-        f"hf/ batch_size (max_connections): {hf_batch}   warmth-hf max_batch: {ours.api.max_batch}  "
-        f"(max_connections {ours.api.max_connections()})"
-    )
 
-    async def warm_up() -> None:
-        warm = GenerateConfig(temperature=0, max_tokens=4)
-        await asyncio.gather(*(m.generate(prompts[0], config=warm) for m in (hf, ours)))
+    with engine_for({"vllm": f"vllm/{path}"}, args.vllm_arg) as engine:
+        if engine.server is None:
+            raise SystemExit(f"vLLM cannot run here, nothing to compare: {engine.note}")
+        print(f"vLLM: {engine.name}; start-up {engine.start_seconds:.1f} s (not in the ratio)", flush=True)
+        vllm = get_model(f"vllm/{path}", memoize=False)
+        vllm_config = GenerateConfig(temperature=0, max_tokens=args.max_tokens, max_connections=len(prompts))
+        asyncio.run(_generate(vllm, prompts[:1], GenerateConfig(temperature=0, max_tokens=4)))
+        vllm_run = asyncio.run(_generate(vllm, prompts, vllm_config))
+        print(f"  vllm: {vllm_run.seconds:8.1f} s", flush=True)
+        vllm_errors = (triviaqa_errors(f"vllm/{path}", args.triviaqa, args.data_dir, work / "logs-vllm",
+                                       engine.max_connections or 64) if args.triviaqa else {})
 
-    asyncio.run(warm_up())
-    runs: dict[str, list[Run]] = {"hf": [], "ours": []}
-    for repeat in range(args.repeats):
-        order = [("hf", hf, hf_config), ("ours", ours, ours_config)]
-        for name, model, config in order if repeat % 2 == 0 else order[::-1]:
-            run = asyncio.run(_generate(model, prompts, config))
-            runs[name].append(run)
-            print(f"  run {repeat + 1} {name:>4}: {run.seconds:8.1f} s", flush=True)
+    begin = time.perf_counter()
+    hf = get_model(f"hf/{path}", memoize=False, device=args.device, do_sample=False, **dtype_args)
+    hf_config = GenerateConfig(temperature=0, max_tokens=args.max_tokens, max_connections=hf_batch)
+    asyncio.run(_generate(hf, prompts[:1], GenerateConfig(temperature=0, max_tokens=4)))
+    print(f"hf/: batch_size (max_connections) {hf_batch}; load and warm-up {time.perf_counter() - begin:.1f} s",
+          flush=True)
+    hf_run = asyncio.run(_generate(hf, prompts, hf_config))
+    print(f"  hf/ : {hf_run.seconds:8.1f} s", flush=True)
 
-    best = {name: min(rs, key=lambda r: r.seconds) for name, rs in runs.items()}
-    rates = {name: len(prompts) / run.seconds for name, run in best.items()}
-    for name, title in (("hf", "hf/       "), ("ours", "warmth-hf/")):
-        run = best[name]
-        print(
-            f"{title}: {len(prompts)} generations in {run.seconds:7.1f} s = {rates[name]:7.3f} gen/s  "
-            f"({run.output_tokens / run.seconds:8.1f} reply tokens/s)"
-        )
-    mismatched = [
-        i for i, (a, b) in enumerate(zip(best["hf"].completions, best["ours"].completions, strict=True)) if a != b
-    ]
-    print(
-        f"outputs matched: {len(prompts) - len(mismatched)}/{len(prompts)}"
-        + (f" (differ at {mismatched[:10]})" if mismatched else "")
-    )
-    ratio = rates["ours"] / rates["hf"]
-    print(f"ratio={ratio:.2f} outputs_equal={'no' if mismatched else 'yes'}")
+    rates = {}
+    for name, run in (("vllm", vllm_run), ("hf/ ", hf_run)):
+        tokens = count_tokens(tokenizer, run.completions)
+        rates[name] = (len(prompts) / run.seconds, tokens / run.seconds)
+        print(f"{name}: {len(prompts)} generations in {run.seconds:7.1f} s = {rates[name][0]:7.3f} gen/s  "
+              f"({rates[name][1]:8.1f} reply tokens/s)")
+    equal = sum(a == b for a, b in zip(vllm_run.completions, hf_run.completions, strict=True))
+    print(f"greedy outputs equal: {equal}/{len(prompts)} (vLLM computes in bf16 on CPU by default, hf/ in the "
+          "checkpoint's dtype, so long replies drift apart)")
+
+    if args.triviaqa:
+        hf_errors = triviaqa_errors(f"hf/{path}", args.triviaqa, args.data_dir, work / "logs-hf", hf_batch)
+        common = sorted(set(vllm_errors) & set(hf_errors))
+        left_out = len(set(vllm_errors) ^ set(hf_errors))
+        first, second = [vllm_errors[q] for q in common], [hf_errors[q] for q in common]
+        b, c, p = mcnemar_exact(first, second)
+        print(f"TriviaQA, {len(common)} questions scored on both engines ({left_out} refused or unscored on one "
+              f"left out), temperature 0.8: error rate vLLM {sum(first) / max(len(common), 1):.1%}, hf/ "
+              f"{sum(second) / max(len(common), 1):.1%}; wrong only on vLLM {b}, only on hf/ {c}; exact McNemar "
+              f"p={p:.3g}")
+
+    print(f"ratio={rates['vllm'][0] / rates['hf/ '][0]:.2f} agreement={equal / len(prompts):.3f} "
+          f"tokens_per_s={rates['vllm'][1]:.1f}")
     return 0
 
 

@@ -1,7 +1,6 @@
-"""Imported by Inspect through the ``inspect_ai`` entry point: registers every task, solver, scorer and model
-provider so that ``inspect_warmth/<name>`` resolves. Keep heavy imports (torch, transformers) out of this path."""
+"""Imported by Inspect through the ``inspect_ai`` entry point: registers every task, solver and
+scorer so that ``inspect_warmth/<name>`` resolves. Keep heavy imports (torch, transformers) out of this path."""
 
-from inspect_warmth.providers.warmth_hf import warmth_hf
 from inspect_warmth.scorers import advbench_refusal, gsm8k_number, judge, mmlu_letter, reference
 from inspect_warmth.solvers.condition import study_condition
 from inspect_warmth.solvers.pushback import pushback

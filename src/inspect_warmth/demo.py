@@ -8,6 +8,9 @@
 4. score offline with the reference scorer (or with the judge when ``--grader`` is given) and write the analysis
    report.
 
+Step 3 generates with vLLM when it is installed (one server for the base, the warm checkpoint hot-loaded as a LoRA
+adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
+
 At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
 setting that differs from the paper is printed before the run.
 """
@@ -175,17 +178,24 @@ def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) 
 
 
 def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
-             seed: int) -> Path:
+             seed: int) -> tuple[Path, list[str]]:
+    """Run the study grid for base and warm; return the log directory and the engine line(s) the grid printed."""
     from inspect_warmth.analysis.grid import make_plan, run_grid
 
     logs = out / "logs"
-    plan = make_plan(family=FAMILY, models=[f"original=warmth-hf/{base_dir}", f"warm=warmth-hf/{warm_dir}"],
+    engines: list[str] = []
+
+    def say(line: str) -> None:
+        engines.append(line)
+        click.echo(line, err=True)
+
+    plan = make_plan(family=FAMILY, models=[f"original=vllm/{base_dir}", f"warm=vllm/{base_dir}:{warm_dir}"],
                      tasks=",".join(STUDY_TASKS), contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES,
                      samples=settings.questions, seed=seed, log_dir=str(logs), grader=grader,
                      scorer="judge" if grader else "reference", capability=False, data_dir=data_dir or None)
-    if not run_grid(plan, max_tokens=settings.max_tokens, display="plain", log_level="warning"):
+    if not run_grid(plan, say=say, max_tokens=settings.max_tokens, display="plain", log_level="warning"):
         raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
-    return logs
+    return logs, engines
 
 
 def headline(responses: Any, trajectory_csv: Path) -> list[str]:
@@ -278,7 +288,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, da
     _step(5, total, "evaluate base and warm on the four study tasks")
     bench_dir, bench_text = find_benchmarks(data_dir)
     click.echo(f"questions: {bench_text}", err=True)
-    logs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
+    logs, engines = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
 
     _step(6, total, "analysis")
     responses = load_responses([logs])
@@ -291,6 +301,8 @@ def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, da
     click.echo(f"report: {paths['report']}")
     click.echo(f"summary: {paths['summary']}; numbers: {json_path}")
     click.echo(f"questions: {bench_text.split(';')[0]}")
+    for line in engines:
+        click.echo(line.split("\n")[0])
     for line in headline(responses, trajectory_csv):
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "

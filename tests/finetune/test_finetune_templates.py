@@ -82,6 +82,8 @@ def _write(root: Path, rows: list[list[dict[str, str]]]) -> Path:
 def test_training_with_a_system_rejecting_template_a_failed_start_and_a_moved_base(
     tmp_path: Path, tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from transformers import AutoModelForCausalLM
+
     import inspect_warmth.models.bundled as bundled
 
     base = tmp_path / "home-a" / "smollm2-135m"
@@ -106,8 +108,11 @@ def test_training_with_a_system_rejecting_template_a_failed_start_and_a_moved_ba
                                      "roles must alternate user/assistant/user/assistant/...": [4]}
     assert any("folded into the first user turn of 3 conversations" in line for line in meta["summary"])
 
-    # the adapter names its base as it was given, so it resolves under another home directory
-    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == "smollm2-135m"
+    # PEFT's recorded path stays (hf/<adapter> loads it on this machine); the base as given is in the metadata,
+    # so it resolves under another home directory
+    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(base)
+    assert adapter_base(out) == str(base)
+    assert type(AutoModelForCausalLM.from_pretrained(out)).__name__ == "LlamaForCausalLM"  # what hf/<adapter> does
     moved = tmp_path / "home-b" / "smollm2-135m"
     shutil.move(str(base), moved)
     monkeypatch.setattr(bundled, "bundled_model_dir", lambda refresh=False: moved)
@@ -116,8 +121,12 @@ def test_training_with_a_system_rejecting_template_a_failed_start_and_a_moved_ba
 
 
 def test_missing_local_base_names_the_flag(tmp_path: Path) -> None:
+    """Unit: one adapter directory whose recorded base and given base are both absent here."""
     (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/gone/home/base"}))
     with pytest.raises(FileNotFoundError, match=r"/gone/home/base.*--base-model DIR"):
+        adapter_base(tmp_path)
+    (tmp_path / "inspect_warmth.json").write_text(json.dumps({"base_model": "/also/gone"}))
+    with pytest.raises(FileNotFoundError, match=r"/gone/home/base \(given as '/also/gone'\).*--base-model DIR"):
         adapter_base(tmp_path)
     assert adapter_base(tmp_path, "elsewhere/model") == "elsewhere/model"
 

@@ -32,16 +32,20 @@ def test_prompts_come_from_the_condition_grid() -> None:
         bench.study_prompts(10_000)
 
 
-def test_random_llama_8b_path_runs_with_a_tiny_shape(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The GPU check's code path (random weights, bf16), with the 8B shape swapped for a tiny one."""
+def test_mcnemar_exact_counts_discordant_pairs() -> None:
     bench = load_benchmark()
-    monkeypatch.setattr(bench, "LLAMA_8B_SHAPE", bench.TINY_SHAPE)
-    args: list[Any] = ["--random-llama-8b", "--prompts", "3", "--max-tokens", "4", "--work-dir", tmp_path]
-    assert bench.main([str(a) for a in args]) == 0
+    assert bench.mcnemar_exact([False] * 6, [True] * 6) == (0, 6, pytest.approx(0.03125))
+    assert bench.mcnemar_exact([True, False], [True, False]) == (0, 0, 1.0)
+    b, c, p = bench.mcnemar_exact([True, True, False], [False, True, True])
+    assert (b, c) == (1, 1) and p == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_runs_both_engines_and_ends_with_the_ratio_line(engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Unit: a prompt (3 of them, 8 tokens). Reuses the package's vLLM server; times are printed, not checked."""
+    bench = load_benchmark()
+    assert bench.main(["--prompts", "3", "--max-tokens", "8"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert re.fullmatch(r"ratio=\d+\.\d\d outputs_equal=(yes|no)", lines[-1])
-    assert any("random Llama-3.1-8B-shaped, bf16" in line for line in lines)
-    config = (tmp_path / "random-llama-8b" / "config.json").read_text()
-    assert '"dtype": "bfloat16"' in config
+    assert re.fullmatch(r"ratio=\d+\.\d\d agreement=(0|1)\.\d{3} tokens_per_s=\d+\.\d", lines[-1]), lines[-1]
+    assert any(line.startswith("vLLM: vLLM (") and "start-up" in line for line in lines), lines
+    assert any(line.startswith("greedy outputs equal: ") and "/3" in line for line in lines), lines

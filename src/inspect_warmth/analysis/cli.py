@@ -124,7 +124,8 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.command()
 @click.option("--family", required=True, help="Base-model family label, e.g. llama8b.")
 @click.option("--model", "models", multiple=True, required=True,
-              help="VARIANT=MODEL, e.g. original=hf/meta-llama/Llama-3.1-8B-Instruct; repeatable.")
+              help="VARIANT=MODEL, e.g. original=vllm/meta-llama/Llama-3.1-8B-Instruct or a LoRA checkpoint "
+              "warm=vllm/<base>:<adapter dir>; repeatable. The variants of one base share one vLLM server.")
 @click.option("--tasks", default="triviaqa,truthfulqa,disinfo,medqa", show_default=True,
               help="Comma-separated study tasks (or any Inspect task spec).")
 @click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
@@ -138,17 +139,20 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
 @click.option("-M", "--model-arg", "model_args", multiple=True,
               help="KEY=VALUE passed to every variant's model (as Inspect's -M); repeatable.")
+@click.option("--vllm-arg", "vllm_args", multiple=True,
+              help="Extra argument for the vLLM server command line, e.g. --vllm-arg=--enforce-eager; repeatable.")
 @click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
 @click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
 @click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
-              "from a short measured warm-up, then stop.")
+              "from a short measured warm-up on the engine that would run (its start-up timed apart), then stop.")
 @click.option("--warmup", default=None, type=int, help="Prompts --dry-run times, sent at once [default: as many as "
               "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
 @click.option("--warmup-max-tokens", default=None, type=int,
               help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
 def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
-         model_args: tuple[str, ...], max_samples: int | None, limit: int | None, dry_run: bool,
+         model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
+         dry_run: bool,
          warmup: int | None, warmup_max_tokens: int | None) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
     from inspect_warmth.analysis import grid as g
@@ -157,7 +161,7 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
                            samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
                            capability=capability, data_dir=data_dir, require_grader=not dry_run,
-                           model_args=g.parse_model_args(model_args))
+                           model_args=g.parse_model_args(model_args), server_args=vllm_args)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
@@ -166,6 +170,6 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
-    ok = g.run_grid(plan, **extra)
+    ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
     click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
     sys.exit(0 if ok else 1)

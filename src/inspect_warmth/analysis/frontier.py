@@ -17,7 +17,6 @@ Unit of independence: the reply (question × task) for error rates; the validati
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -98,15 +97,11 @@ def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[C
 def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[tuple[dict[str, str], int | None]]:
     """The variants as they will run and the connections to keep in flight.
 
-    With the project's vLLM engine module (``inspect_warmth.providers.vllm_engine.engine_for``) every
-    ``vllm/`` variant of the base runs on the one server it starts (or on ``hf/`` when vLLM cannot run, saying
-    why); without that module the names go to Inspect's providers as they are.
+    Every ``vllm/`` variant of the base runs on the one server the project's engine starts
+    (:func:`inspect_warmth.providers.vllm_engine.engine_for`), or on ``hf/`` when vLLM cannot run, saying why.
     """
-    try:
-        engine_for = importlib.import_module("inspect_warmth.providers.vllm_engine").engine_for
-    except ModuleNotFoundError:
-        yield variants, None
-        return
+    from inspect_warmth.providers.vllm_engine import engine_for
+
     with engine_for(variants, say=say) as engine:
         yield dict(engine.variants), engine.max_connections
 

@@ -1,14 +1,20 @@
 """``inspect-warmth grid``: the study's tasks × conditions × model variants through Inspect's ``eval_set``.
 
-One ``eval_set`` per variant (so one local model is loaded at a time) writing to ``LOG_DIR/<variant>``; rerunning
-the same command resumes and reuses finished samples. Every log carries eval metadata ``{"variant", "family"}``,
-which is how ``inspect-warmth analyze`` and ``gate`` tell the variants apart.
+One ``eval_set`` per variant writing to ``LOG_DIR/<variant>``; rerunning the same command resumes and reuses
+finished samples. Every log carries eval metadata ``{"variant", "family"}``, which is how ``inspect-warmth analyze``
+and ``gate`` tell the variants apart.
+
+Local checkpoints run on vLLM through Inspect's ``vllm/`` provider: the variants that share a base
+(``vllm/<base>`` and its LoRA adapters ``vllm/<base>:<adapter dir>``) run one after another on one server, started
+once for them (:mod:`inspect_warmth.providers.vllm_engine`). Where vLLM cannot run they fall back to ``hf/``, and the
+grid says so.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,8 @@ class GridPlan:
     grader: str | None = None
     scorer: str = "judge"
     model_args: dict[str, Any] = field(default_factory=dict)
+    #: extra command-line arguments for the vLLM servers (e.g. ``["--enforce-eager"]``)
+    server_args: list[str] = field(default_factory=list)
 
     def task_args(self, task: str) -> dict[str, Any]:
         return dict(self.capability_args if short_name(task) in CAPABILITY_TASKS else self.study_args)
@@ -83,7 +91,7 @@ def parse_models(items: Sequence[str]) -> dict[str, str]:
 def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, templates: str,
               samples: int | None, seed: int, log_dir: str, grader: str | None, scorer: str, capability: bool,
               data_dir: str | None, require_grader: bool = True,
-              model_args: dict[str, Any] | None = None) -> GridPlan:
+              model_args: dict[str, Any] | None = None, server_args: Sequence[str] = ()) -> GridPlan:
     variants = parse_models(models)
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if not names:
@@ -102,7 +110,7 @@ def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, 
     study_args = {**common, "contexts": contexts, "templates": templates, "scorer": scorer}
     return GridPlan(family=family, variants=variants, tasks=[task_spec(n) for n in names],
                     study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer,
-                    model_args=dict(model_args or {}))
+                    model_args=dict(model_args or {}), server_args=list(server_args))
 
 
 def load_task(spec: str, args: dict[str, Any]) -> Any:
@@ -134,6 +142,9 @@ class DryRun:
     #: set when the warm-up replies were capped below the tasks' max_tokens: the estimate then scales the measured
     #: time per output token to full-length replies (an upper bound: many replies stop earlier)
     capped_at_tokens: int | None = None
+    #: the engine the warm-up ran on (as the grid would run) and why, and its start-up seconds (timed apart)
+    engine_note: str = ""
+    start_seconds: float | None = None
 
     @property
     def estimated_hours(self) -> float | None:
@@ -146,15 +157,20 @@ class DryRun:
 AUTO_WARMUP_CAP = 64
 
 
-def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | None = None) -> DryRun:
-    """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model.
+def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | None = None,
+            say: Callable[[str], None] | None = None) -> DryRun:
+    """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model,
+    on the engine the grid would run it on (a vLLM server for ``vllm/`` names, ``hf/`` after a fallback); the
+    server's start-up is timed apart (:attr:`DryRun.start_seconds`) and left out of the per-generation time.
 
     The warm-up prompts are sent at once, as ``eval`` keeps samples in flight. ``warmup=None`` sends as many as
-    the model's provider takes concurrently (its ``max_connections``, at most :data:`AUTO_WARMUP_CAP`), so a
-    batching provider such as ``warmth-hf`` is timed at the batch sizes the grid will reach. ``warmup_max_tokens``
-    caps the warm-up replies (fast on slow hardware); the time per output token is then scaled to the tasks'
-    ``max_tokens``.
+    the grid keeps in flight (the provider's ``max_connections``, or the vLLM engine's, at most
+    :data:`AUTO_WARMUP_CAP`), so a batching engine is timed at the batch sizes the grid will reach.
+    ``warmup_max_tokens`` caps the warm-up replies (fast on slow hardware); the time per output token is then
+    scaled to the tasks' ``max_tokens``.
     """
+    from inspect_warmth.providers.vllm_engine import engine_for
+
     tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
     per_task = {t: len(task.dataset) for t, task in tasks.items()}
     n_variants = len(plan.variants)
@@ -165,13 +181,16 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
         first_task = next(t for t in plan.tasks if per_task[t])
         wanted = (AUTO_WARMUP_CAP if warmup is None else warmup) + 1
         prompts = [s.input for s in list(tasks[first_task].dataset)[:wanted]]
-        model_spec = next(iter(plan.variants.values()))
+        first_variant, first_spec = next(iter(plan.variants.items()))
         config = tasks[first_task].config
         full_tokens = config.max_tokens
         if warmup_max_tokens is not None and (full_tokens is None or warmup_max_tokens < full_tokens):
             config = config.merge(GenerateConfig(max_tokens=warmup_max_tokens))
             result.capped_at_tokens = warmup_max_tokens
-        seconds, tokens, n_timed = _time_generations(model_spec, prompts, config, plan.model_args, warmup)
+        with engine_for({first_variant: first_spec}, plan.server_args, say) as engine:
+            result.engine_note, result.start_seconds = engine.note, engine.start_seconds
+            seconds, tokens, n_timed = _time_generations(engine.variants[first_variant], prompts, config,
+                                                         plan.model_args, warmup, engine.max_connections)
         if result.capped_at_tokens is not None and tokens > 0 and full_tokens:
             result.seconds_per_generation = seconds / tokens * full_tokens
         else:
@@ -181,15 +200,15 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
 
 
 def _time_generations(model_spec: str, prompts: list[Any], config: Any, model_args: dict[str, Any],
-                      warmup: int | None) -> tuple[float, int, int]:
+                      warmup: int | None, max_connections: int | None = None) -> tuple[float, int, int]:
     """Wall seconds, output tokens and count of the timed generations: one untimed call first (loads the model),
-    then ``warmup`` prompts (or as many as the model takes at once) concurrently, as eval would send them."""
+    then ``warmup`` prompts (or as many as the grid keeps in flight) concurrently, as eval would send them."""
     import asyncio
 
     from inspect_ai.model import get_model
 
     model = get_model(model_spec, config=config, **model_args)
-    n = warmup if warmup is not None else min(AUTO_WARMUP_CAP, model.api.max_connections())
+    n = warmup if warmup is not None else min(AUTO_WARMUP_CAP, max_connections or model.api.max_connections())
     rest = prompts[1 : n + 1] or prompts[:1]
 
     async def run() -> tuple[float, int]:
@@ -217,30 +236,48 @@ def dry_run_text(plan: GridPlan, result: DryRun) -> str:
         hours = result.estimated_hours or 0.0
         how = (f"scaled from replies capped at {result.capped_at_tokens} tokens to full length (an upper bound)"
                if result.capped_at_tokens is not None else "measured")
-        first = next(iter(plan.variants.values()))
+        lines.append(result.engine_note)
+        if result.start_seconds is not None:
+            lines.append(f"engine start-up: {result.start_seconds:.0f} s per base model (timed apart, not in the "
+                         "estimate)")
         lines.append(f"estimate: {result.seconds_per_generation:.3f} s per generation, {how}, on "
-                     f"{result.warmup_prompts} warm-up prompt(s) sent at once to {first} -> about "
+                     f"{result.warmup_prompts} warm-up prompt(s) sent at once -> about "
                      f"{hours:.1f} h ({hours * 60:.0f} min) of generation for the grid. This is an estimate: it "
                      "excludes judging and model loading, and reply lengths and batching change it.")
     lines.append(f"logs would go to {plan.log_dir}/<variant>/")
     return "\n".join(lines)
 
 
-def run_grid(plan: GridPlan, **eval_set_args: Any) -> bool:
-    """Run every variant's eval set in turn; True when all succeeded."""
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_args: Any) -> bool:
+    """Run every variant's eval set in turn, the variants of one base on one vLLM server; True when all succeeded.
+
+    ``say`` receives one line per engine: which ran the variants and why (a fallback to ``hf/`` gives vLLM's
+    reason).
+    """
     from inspect_ai import eval_set
 
+    from inspect_warmth.providers.vllm_engine import engine_for, group_by_base
+
     ok = True
-    for variant, model in plan.variants.items():
-        roles = {"grader": plan.grader} if plan.grader else None
-        groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
-        for task in plan.tasks:
-            groups.setdefault(tuple(sorted(plan.task_args(task).items())), []).append(task)
-        # tasks that take different parameters (study vs capability) run as separate eval sets
-        for index, (args, tasks) in enumerate(groups.items()):
-            log_dir = plan.variant_log_dir(variant) if index == 0 else f"{plan.variant_log_dir(variant)}-capability"
-            success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_args=plan.model_args,
-                                  model_roles=roles, task_args=dict(args),
-                                  metadata={"variant": variant, "family": plan.family}, **eval_set_args)
-            ok = ok and success
+    roles = {"grader": plan.grader} if plan.grader else None
+    groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+    for task in plan.tasks:
+        groups.setdefault(tuple(sorted(plan.task_args(task).items())), []).append(task)
+    for _, variants in group_by_base(plan.variants):
+        with engine_for(variants, plan.server_args, say) as engine:
+            connections = {"max_connections": engine.max_connections} if engine.max_connections else {}
+            for variant, model in engine.variants.items():
+                # tasks that take different parameters (study vs capability) run as separate eval sets
+                for index, (args, tasks) in enumerate(groups.items()):
+                    log_dir = plan.variant_log_dir(variant)
+                    log_dir = log_dir if index == 0 else f"{log_dir}-capability"
+                    success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_args=plan.model_args,
+                                          model_roles=roles, task_args=dict(args),
+                                          metadata={"variant": variant, "family": plan.family},
+                                          **{**connections, **eval_set_args})
+                    ok = ok and success
     return ok

