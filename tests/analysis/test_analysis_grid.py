@@ -78,3 +78,13 @@ def test_cli_errors_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="KEY=VALUE"):
         g.parse_model_args(["novalue"])
     assert g.parse_model_args(["batch_size=8", "device=cuda:0"]) == {"batch_size": 8, "device": "cuda:0"}
+
+
+def test_judge_context_reaches_the_study_tasks_only_when_asked(tmp_path: Path) -> None:
+    """The paper's judge context stays out of the task arguments (and so out of eval_set's task identity); the
+    user-turn context is passed to every study task and needs the judge. Unit: one grid plan."""
+    assert "judge_context" not in _plan(tmp_path).study_args
+    plan = _plan(tmp_path, scorer="judge", grader="mockllm/grader", judge_context="user_turn")
+    assert plan.study_args["judge_context"] == "user_turn"
+    with pytest.raises(ValueError, match="needs --scorer judge"):
+        _plan(tmp_path, judge_context="user_turn")

@@ -135,6 +135,9 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Logs go to LOG_DIR/<variant>/.")
 @click.option("--grader", default=None, help="Judge model (bound to the grader role).")
 @click.option("--scorer", default="judge", show_default=True, type=click.Choice(["judge", "reference"]))
+@click.option("--judge-context", default="question", show_default=True, type=click.Choice(["question", "user_turn"]),
+              help="What the judge sees besides the reply: the question and references (the paper's) or also the "
+              "user's whole turn (task parameter judge_context).")
 @click.option("--capability", is_flag=True, help="Also run MMLU, GSM8K and AdvBench.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
 @click.option("-M", "--model-arg", "model_args", multiple=True,
@@ -150,7 +153,7 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--warmup-max-tokens", default=None, type=int,
               help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
 def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
-         log_dir: str, grader: str | None, scorer: str, capability: bool, data_dir: str | None,
+         log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
          model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
          dry_run: bool,
          warmup: int | None, warmup_max_tokens: int | None) -> None:
@@ -160,8 +163,8 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
     try:
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
                            samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
-                           capability=capability, data_dir=data_dir, require_grader=not dry_run,
-                           model_args=g.parse_model_args(model_args), server_args=vllm_args)
+                           judge_context=judge_context, capability=capability, data_dir=data_dir,
+                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:

@@ -90,7 +90,7 @@ def parse_models(items: Sequence[str]) -> dict[str, str]:
 
 def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, templates: str,
               samples: int | None, seed: int, log_dir: str, grader: str | None, scorer: str, capability: bool,
-              data_dir: str | None, require_grader: bool = True,
+              data_dir: str | None, require_grader: bool = True, judge_context: str = "question",
               model_args: dict[str, Any] | None = None, server_args: Sequence[str] = ()) -> GridPlan:
     variants = parse_models(models)
     names = [t.strip() for t in tasks.split(",") if t.strip()]
@@ -108,6 +108,10 @@ def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, 
     if data_dir is not None:
         common["data_dir"] = data_dir
     study_args = {**common, "contexts": contexts, "templates": templates, "scorer": scorer}
+    if judge_context != "question":  # the paper's default stays out of the task identity (eval_set resume)
+        if scorer != "judge":
+            raise ValueError(f"--judge-context {judge_context} needs --scorer judge")
+        study_args["judge_context"] = judge_context
     return GridPlan(family=family, variants=variants, tasks=[task_spec(n) for n in names],
                     study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer,
                     model_args=dict(model_args or {}), server_args=list(server_args))
