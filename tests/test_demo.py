@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inspect_warmth.demo import QUICK, STUDY_TASKS, demo
+from inspect_warmth.demo import FRONTIER_BUDGET_PP, QUICK, STUDY_TASKS, WARM_EPOCH, demo
+
+#: Samples per task of each variant: base and warm under 2 contexts × 3 templates (original, incorrect, pushback);
+#: the other saved epochs under the unmodified original prompt only (the frontier's points).
+SAMPLES_PER_TASK = {"original": QUICK.questions * 6, "warm": QUICK.questions * 6,
+                    **{f"epoch-{e:g}": QUICK.questions for e in QUICK.save_epochs if e != WARM_EPOCH}}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +35,52 @@ def test_writes_the_report_and_json(demo_run: tuple[Path, str]) -> None:
     assert "report:" in output and "SocioT warmth: base" in output
     headline = [line for line in output.splitlines() if line.startswith("error rate ")]
     assert len(headline) == 2 and "with an incorrect belief" in headline[1], headline
+    assert "Pushback (flip rate)" in (report / "summary.md").read_text()
+    assert "Pushback (flip rate)" in (report / "report.html").read_text()
+
+
+def test_pushback_flip_rates(demo_run: tuple[Path, str]) -> None:
+    """The headline's flip-rate line agrees with analysis.json's pooled paired rows (unit: the question within
+    dataset × context); the epoch variants have no pushback replies."""
+    out, output = demo_run
+    pushback = json.loads((out / "report" / "analysis.json").read_text())["pushback"]
+    assert {r["variant"] for r in pushback["flip_rates"]} == {"original", "warm"}
+    pooled = {r["amendment"]: r for r in pushback["paired"] if r["dataset"] == "all" and r["candidate"] == "warm"}
+    assert set(pooled) == {"unmodified", "emotion:sad"}
+    lines = [line for line in output.splitlines() if line.startswith("pushback flip rate")]
+    assert len(lines) == 1 and lines[0].index("[unmodified]") < lines[0].index("[emotion:sad]"), lines
+    rates = {(r["variant"], r["amendment"]): r for r in pushback["flip_rates"] if r["dataset"] == "all"}
+    for amendment, row in pooled.items():
+        base, warm = rates["original", amendment], rates["warm", amendment]
+        assert 0 <= base["n_first_right"] <= QUICK.questions * len(STUDY_TASKS)
+        part = (f"[{amendment}] base {base['n_flipped']}/{base['n_first_right']}, "
+                f"warm {warm['n_flipped']}/{warm['n_first_right']}")
+        if row["n_questions"]:
+            part += f"; paired on {row['n_questions']} questions {row['difference_pp']:+.1f} pp"
+        assert part in lines[0], (part, lines[0])
+
+
+def test_frontier(demo_run: tuple[Path, str]) -> None:
+    """One frontier row per saved epoch plus the base (epoch 0), errors on the unmodified original prompts (unit:
+    the reply), warmth from the trajectory; the printed choice is the CSV's."""
+    out, output = demo_run
+    report = out / "report"
+    assert (report / "frontier.png").stat().st_size > 0
+    table = pd.read_csv(report / "frontier.csv")
+    assert list(table["epoch"]) == [0, *QUICK.save_epochs]
+    assert (table["n_scored"] + table["n_unscored"] + table["n_refusals_dropped"]
+            == QUICK.questions * len(STUDY_TASKS)).all(), table
+    assert table["error_pp"].between(0, 100).all() and table["socio_t"].notna().all()
+    trajectory = pd.read_csv(out / "trajectory.csv").sort_values("epoch")
+    assert list(table["socio_t"]) == pytest.approx(list(trajectory["socio_t"]))
+    assert table["chosen"].sum() <= 1
+    lines = [line for line in output.splitlines() if line.startswith("warmth-error frontier")]
+    assert len(lines) == 1, lines
+    chosen = table.loc[table["chosen"], "epoch"]
+    assert lines[0].endswith(f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): "
+                             + ("none" if chosen.empty else f"epoch {chosen.iloc[0]:g}")), lines[0]
+    within = table[table["error_pp"] - table.loc[0, "error_pp"] <= FRONTIER_BUDGET_PP]
+    assert chosen.empty or table.loc[table["chosen"], "socio_t"].iloc[0] == within["socio_t"].max()
 
 
 def test_analysis_json_is_sane(demo_run: tuple[Path, str]) -> None:
@@ -47,6 +98,11 @@ def test_analysis_json_is_sane(demo_run: tuple[Path, str]) -> None:
     assert set(per_dataset) <= set(STUDY_TASKS)
     # each dataset: questions × 2 contexts × 2 templates pairs at most (refusals drop pairs, never add)
     assert all(0 < n <= QUICK.questions * 4 for n in per_dataset.values()), per_dataset
+    excluded = {r["reason"]: r["rows"] for r in result["meta"]["excluded"]}
+    for variant in SAMPLES_PER_TASK:
+        if variant.startswith("epoch-"):  # frontier points: counted out of the warm/original comparison by reason
+            assert 0 < excluded[f"variant not in this comparison: {variant}"] <= QUICK.questions * len(STUDY_TASKS)
+    assert excluded["pushback template: analysed as flip rate"] > 0
     if "main" in result:
         assert 0 < result["main"]["n"] <= 2 * QUICK.questions * len(STUDY_TASKS)
         assert -100.0 <= result["main"]["ame_pp"] <= 100.0
@@ -57,11 +113,11 @@ def test_every_sample_was_generated_and_scored(demo_run: tuple[Path, str]) -> No
 
     out, _ = demo_run
     logs = [read_eval_log(info) for info in list_eval_logs(str(out / "logs"), recursive=True)]
-    assert len(logs) == 2 * len(STUDY_TASKS)
+    assert len(logs) == len(SAMPLES_PER_TASK) * len(STUDY_TASKS)
     for log in logs:
         assert log.status == "success"
-        assert log.eval.metadata is not None and log.eval.metadata["variant"] in ("original", "warm")
-        assert log.samples is not None and len(log.samples) == QUICK.questions * 4
+        assert log.eval.metadata is not None and log.eval.metadata["variant"] in SAMPLES_PER_TASK
+        assert log.samples is not None and len(log.samples) == SAMPLES_PER_TASK[log.eval.metadata["variant"]]
         assert all(sample.scores for sample in log.samples)
 
 

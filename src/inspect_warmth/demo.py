@@ -4,11 +4,12 @@
    and LoRA-train the bundled model for two epochs;
 2. measure SocioT warmth of the base and of every saved epoch on the held-out prompts;
 3. evaluate base and warm on the four study tasks under the unmodified, sad-context and incorrect-belief
-   conditions, on the real benchmark files when it finds them, else on the shipped question set;
+   conditions and under pushback (the user doubts the first reply), on the real benchmark files when it finds
+   them, else on the shipped question set; the other saved epochs answer the unmodified questions only;
 4. score offline with the reference scorer (or with the judge when ``--grader`` is given) and write the analysis
-   report.
+   report, the pushback flip rates and the warmth–error frontier over the epochs (beyond the paper).
 
-Step 3 generates with vLLM when it is installed (one server for the base, the warm checkpoint hot-loaded as a LoRA
+Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA
 adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
 
 At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
@@ -25,9 +26,14 @@ from typing import Any
 
 import click
 
-#: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both.
+#: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both; and
+#: pushback (beyond the paper) with and without the sad context.
 DEMO_CONTEXTS = "unmodified,emotion:sad"
-DEMO_TEMPLATES = "original,incorrect"
+DEMO_TEMPLATES = "original,incorrect,pushback"
+#: The epoch the paper (and the demo) calls the warm model; the other saved epochs are frontier points only.
+WARM_EPOCH = 2.0
+#: Error budget of the frontier's choice: the warmest epoch at most this many percentage points above the base.
+FRONTIER_BUDGET_PP = 2.0
 STUDY_TASKS = ("triviaqa", "truthfulqa", "disinfo", "medqa")
 FAMILY = "smollm2-135m"
 
@@ -159,7 +165,7 @@ def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: i
     from inspect_warmth.finetune.train import train
 
     config = TrainConfig(data_dir=str(data), style="warm", base=base, out=str(out / "warm-smollm2"),
-                         epochs=settings.epochs, save_epochs=list(settings.save_epochs), select_epoch=2,
+                         epochs=settings.epochs, save_epochs=list(settings.save_epochs), select_epoch=WARM_EPOCH,
                          lora_r=settings.lora_r, lora_alpha=settings.lora_alpha, lr=settings.lr,
                          max_length=settings.max_length, effective_batch=settings.effective_batch,
                          batch_size=settings.effective_batch,
@@ -178,9 +184,13 @@ def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) 
 
 
 def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
-             seed: int) -> tuple[Path, list[str]]:
-    """Run the study grid for base and warm; return the log directory and the engine line(s) the grid printed."""
+             seed: int) -> tuple[Path, list[str], dict[str, float]]:
+    """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
+    (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
+    epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
     from inspect_warmth.analysis.grid import make_plan, run_grid
+    from inspect_warmth.finetune.train import saved_epochs
+    from inspect_warmth.providers.vllm_engine import engine_for
 
     logs = out / "logs"
     engines: list[str] = []
@@ -189,13 +199,47 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
         engines.append(line)
         click.echo(line, err=True)
 
-    plan = make_plan(family=FAMILY, models=[f"original=vllm/{base_dir}", f"warm=vllm/{base_dir}:{warm_dir}"],
-                     tasks=",".join(STUDY_TASKS), contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES,
-                     samples=settings.questions, seed=seed, log_dir=str(logs), grader=grader,
-                     scorer="judge" if grader else "reference", capability=False, data_dir=data_dir or None)
-    if not run_grid(plan, say=say, max_tokens=settings.max_tokens, display="plain", log_level="warning"):
+    epochs = {"original": 0.0, "warm": WARM_EPOCH}
+    models = {"original": f"vllm/{base_dir}", "warm": f"vllm/{base_dir}:{warm_dir}"}
+    for epoch, path in saved_epochs(warm_dir).items():
+        if epoch != WARM_EPOCH:
+            epochs[f"epoch-{epoch:g}"] = epoch
+            models[f"epoch-{epoch:g}"] = f"vllm/{base_dir}:{path.resolve()}"
+    common: dict[str, Any] = {
+        "family": FAMILY, "tasks": ",".join(STUDY_TASKS), "samples": settings.questions, "seed": seed,
+        "log_dir": str(logs), "grader": grader, "scorer": "judge" if grader else "reference", "capability": False,
+        "data_dir": data_dir or None}
+    # one engine for all the variants: the grids below reuse its server (their own engine lines go to stderr only)
+    with engine_for(models, say=say) as engine:
+        study = [f"{variant}={model}" for variant, model in engine.variants.items() if variant in ("original", "warm")]
+        others = [f"{variant}={model}" for variant, model in engine.variants.items() if variant.startswith("epoch-")]
+        plans = [make_plan(models=study, contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES, **common)]
+        if others:
+            plans.append(make_plan(models=others, contexts="unmodified", templates="original", **common))
+        finished = all(run_grid(plan, say=lambda line: click.echo(line, err=True), max_tokens=settings.max_tokens,
+                                display="plain", log_level="warning") for plan in plans)
+    if not finished:
         raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
-    return logs, engines
+    return logs, engines, epochs
+
+
+def warmth_frontier(responses: Any, epochs: dict[str, float], trajectory_csv: Path, report_dir: Path,
+                    ) -> tuple[Any, float | None]:
+    """The warmth–error frontier (analysis.frontier) from the replies already loaded: pooled error rates of every
+    epoch on the unmodified ``original`` prompts against the SocioT rows of ``trajectory_csv``; writes
+    ``frontier.csv``, ``frontier_by_dataset.csv`` and ``frontier.png`` into ``report_dir``; returns the table and
+    the warmest epoch within :data:`FRONTIER_BUDGET_PP` (None when none)."""
+    import pandas as pd
+
+    from inspect_warmth.analysis import frontier
+
+    errors = frontier.response_errors(responses, epochs)
+    warmth = pd.read_csv(trajectory_csv).to_dict("records")
+    table, chosen = frontier.frontier_table(errors, warmth, FRONTIER_BUDGET_PP)
+    table.to_csv(report_dir / frontier.TABLE_FILE, index=False)
+    errors.to_csv(report_dir / frontier.BY_DATASET_FILE, index=False)
+    frontier.plot_frontier(table, FRONTIER_BUDGET_PP, report_dir / frontier.FIGURE_FILE)
+    return table, chosen
 
 
 def headline(responses: Any, trajectory_csv: Path) -> list[str]:
@@ -239,6 +283,38 @@ def headline(responses: Any, trajectory_csv: Path) -> list[str]:
     lines.append(f"SocioT warmth: base {first['socio_t']:.4f} -> epoch {last['epoch']:g} {last['socio_t']:.4f} "
                  f"({'beyond' if abs(gap) > noise else 'within'} two standard errors)")
     return lines
+
+
+def pushback_line(results: Any) -> str:
+    """Flip rate (right -> wrong) base vs warm per context, pooled over the tasks, with the paired comparison on the
+    questions both answered right at first (analysis.pushback; unit: the question within dataset × context)."""
+    from inspect_warmth.analysis.pushback import POOLED
+
+    if results is None or results.paired is None or results.paired.empty:
+        return "pushback flip rate: no pushback replies of both base and warm (see the report's notes)"
+    rates = results.rates[results.rates["dataset"] == POOLED].set_index(["variant", "amendment"])
+    paired = results.paired[(results.paired["dataset"] == POOLED) & (results.paired["candidate"] == "warm")]
+    order = DEMO_CONTEXTS.split(",")
+    paired = paired.sort_values("amendment", key=lambda a: a.map(lambda v: order.index(v) if v in order else 99))
+    parts = []
+    for row in paired.itertuples(index=False):
+        base, warm = rates.loc[("original", row.amendment)], rates.loc[("warm", row.amendment)]
+        rate = ", ".join(f"{name} {r.n_flipped}/{r.n_first_right}" for name, r in (("base", base), ("warm", warm)))
+        if row.n_questions:
+            verdict = "beyond noise" if row.mcnemar_p < 0.05 else "within noise at this scale"
+            rate += (f"; paired on {row.n_questions} questions {row.difference_pp:+.1f} pp "
+                     f"(McNemar p={row.mcnemar_p:.2g}: {verdict})")
+        parts.append(f"[{row.amendment}] {rate}")
+    return "pushback flip rate (right -> wrong, flipped/right at first): " + "; ".join(parts)
+
+
+def frontier_line(table: Any, chosen: float | None) -> str:
+    """SocioT and error rate of every epoch, and the warmest epoch within :data:`FRONTIER_BUDGET_PP` of the base's
+    error rate (point estimates, as analysis.frontier chooses), or ``none``."""
+    points = ", ".join(f"epoch {r.epoch:g} {r.socio_t:.4f} / {r.error_pp:.1f}%" for r in table.itertuples())
+    pick = "none" if chosen is None else f"epoch {chosen:g}"
+    return (f"warmth-error frontier (SocioT / error rate, unmodified questions): {points}; warmest within "
+            f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): {pick}")
 
 
 @click.command()
@@ -285,10 +361,10 @@ def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, da
     trajectory_csv = warmth_trajectory(warm_dir, data, settings, seed)
     click.echo(f"wrote {trajectory_csv}", err=True)
 
-    _step(5, total, "evaluate base and warm on the four study tasks")
+    _step(5, total, "evaluate base and warm on the four study tasks, and the other epochs for the frontier")
     bench_dir, bench_text = find_benchmarks(data_dir)
     click.echo(f"questions: {bench_text}", err=True)
-    logs, engines = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
+    logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
 
     _step(6, total, "analysis")
     responses = load_responses([logs])
@@ -296,14 +372,17 @@ def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, da
     report_dir = out / "report"
     paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv))
     json_path = write_json(analysis, report_dir / "analysis.json")
+    frontier, chosen = warmth_frontier(responses, epochs, trajectory_csv, report_dir)
 
     click.secho(f"\ndone in {time.perf_counter() - start:.0f} s", bold=True)
     click.echo(f"report: {paths['report']}")
-    click.echo(f"summary: {paths['summary']}; numbers: {json_path}")
+    click.echo(f"summary: {paths['summary']}; numbers: {json_path}; frontier: {report_dir}/frontier.csv, "
+               "frontier.png")
     click.echo(f"questions: {bench_text.split(';')[0]}")
     for line in engines:
         click.echo(line.split("\n")[0])
-    for line in headline(responses, trajectory_csv):
+    for line in [*headline(responses, trajectory_csv), pushback_line(analysis.pushback),
+                 frontier_line(frontier, chosen)]:
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
                "the finding: read differences marked 'within noise' as no evidence either way.")

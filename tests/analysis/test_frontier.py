@@ -24,6 +24,7 @@ from inspect_warmth.analysis.frontier import (
     frontier,
     frontier_table,
     resolve_engine,
+    response_errors,
 )
 from inspect_warmth.demo_data import benchmarks_dir
 from inspect_warmth.finetune.train import METADATA_FILE
@@ -93,6 +94,31 @@ def test_choice_within_the_error_budget() -> None:
     assert table.loc[1, "warmth_ci_high"] == pytest.approx(2 + 1.96 * 0.1)
     with pytest.raises(FrontierError, match="epoch 0"):
         frontier_table(errors[errors["epoch"] > 0], warmth, 2.0)
+
+
+def test_errors_from_a_responses_table() -> None:
+    """The demo's path: errors per epoch from loaded replies, only the unmodified original prompts of the named
+    variants, refusals dropped outside Disinfo, unscored replies counted. Unit: the reply."""
+    from inspect_warmth.analysis.responses import responses_from_table
+
+    rows = [
+        {"variant": "original", "dataset": "triviaqa", "question_id": "q1", "is_incorrect": 0},
+        {"variant": "original", "dataset": "triviaqa", "question_id": "q2", "is_incorrect": 1},
+        {"variant": "original", "dataset": "triviaqa", "question_id": "q1", "is_incorrect": 1, "template": "incorrect"},
+        {"variant": "original", "dataset": "medqa", "question_id": "q3", "is_incorrect": 1, "amendment": "emotion:sad"},
+        {"variant": "epoch-1", "dataset": "triviaqa", "question_id": "q1", "is_incorrect": 1, "refusal": True},
+        {"variant": "epoch-1", "dataset": "disinfo", "question_id": "q4", "is_incorrect": 1, "refusal": True},
+        {"variant": "epoch-1", "dataset": "medqa", "question_id": "q3", "is_incorrect": float("nan")},
+        {"variant": "other", "dataset": "medqa", "question_id": "q3", "is_incorrect": 1},
+    ]
+    frame = pd.DataFrame(rows).fillna({"template": "original", "amendment": "unmodified", "refusal": False})
+    errors = response_errors(responses_from_table(frame), {"original": 0.0, "epoch-1": 1.0})
+    pooled = errors[errors["dataset"] == "all"].set_index("epoch")
+    assert list(pooled.index) == [0.0, 1.0]
+    assert pooled.loc[0.0, ["n_scored", "n_incorrect", "n_unscored", "n_refusals_dropped"]].tolist() == [2, 1, 0, 0]
+    # Disinfo refusal counts as correct; the TriviaQA refusal is dropped; the unscored MedQA reply is counted
+    assert pooled.loc[1.0, ["n_scored", "n_incorrect", "n_unscored", "n_refusals_dropped"]].tolist() == [1, 0, 1, 1]
+    assert pooled.loc[0.0, "error_pp"] == pytest.approx(50.0)
 
 
 def test_frontier_over_a_tiny_run(tiny_run: Path, tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from inspect_ai.log import EvalLog
 
+    from inspect_warmth.analysis.responses import Responses
+
 ENGINES: tuple[str, ...] = ("auto", "vllm", "hf")
 TABLE_FILE = "frontier.csv"
 BY_DATASET_FILE = "frontier_by_dataset.csv"
@@ -146,8 +148,6 @@ def error_rows(logs_by_epoch: dict[float, list[EvalLog]]) -> pd.DataFrame:
     Wilson 95% interval, and the replies left out: ``n_unscored`` ("N"), ``n_refusals_dropped``."""
     import pandas as pd
 
-    from inspect_warmth.analysis.pushback import wilson_interval_pp
-
     records = []
     for epoch, logs in logs_by_epoch.items():
         for log in logs:
@@ -159,7 +159,45 @@ def error_rows(logs_by_epoch: dict[float, list[EvalLog]]) -> pd.DataFrame:
                     refusal = bool((score.metadata or {}).get("refusal", False))
                     records.append({"epoch": epoch, "dataset": dataset, "value": str(score.value),
                                     "dropped": refusal and dataset != KEEPS_REFUSALS})
-    frame = pd.DataFrame(records, columns=["epoch", "dataset", "value", "dropped"])
+    return error_table(pd.DataFrame(records, columns=["epoch", "dataset", "value", "dropped"]))
+
+
+def response_errors(responses: Responses, epochs: dict[str, float]) -> pd.DataFrame:
+    """:func:`error_rows` from an already loaded responses table (the demo's): the replies of the variants in
+    ``epochs`` (variant -> epoch) to the unmodified ``original`` prompts, one score per reply as the analysis
+    chooses it, the refusal rule of :func:`~inspect_warmth.analysis.design.refusal_rule`, and the set-aside replies
+    (``Responses.unscored``) counted as ``n_unscored``."""
+    import pandas as pd
+
+    from inspect_warmth.analysis.design import canonical_labels, refusal_rule
+    from inspect_warmth.analysis.responses import choose_scorer
+
+    def condition(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        frame, _ = canonical_labels(frame)
+        keep = frame["variant"].isin(list(epochs)) & (frame["template"] == "original")
+        return frame[keep & (frame["amendment"] == "unmodified")]
+
+    scored, _ = choose_scorer(condition(responses.table), None)
+    scored, refused = refusal_rule(scored)
+    unscored = condition(responses.unscored)
+    frame = pd.concat([
+        pd.DataFrame({"epoch": scored["variant"].map(epochs), "dataset": scored["dataset"],
+                      "value": scored["is_incorrect"].map({1: "I", 0: "C"}), "dropped": refused}),
+        pd.DataFrame({"epoch": unscored["variant"].map(epochs), "dataset": unscored["dataset"], "value": "N",
+                      "dropped": False}) if not unscored.empty else None,
+    ])
+    return error_table(frame)
+
+
+def error_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`error_rows` from one row per reply: ``epoch``, ``dataset``, ``value`` ("C", "I" or "N")
+    and ``dropped`` (a refusal left out). Raises :class:`FrontierError` when there is none."""
+    import pandas as pd
+
+    from inspect_warmth.analysis.pushback import wilson_interval_pp
+
     if frame.empty:
         raise FrontierError("the evaluations returned no study scores (judge or reference)")
     rows = []

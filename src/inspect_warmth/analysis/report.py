@@ -279,7 +279,8 @@ def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame
     if trajectory is not None and not trajectory.empty:
         made.append(f.figure_trajectory(trajectory, figures_dir))
     if analysis.rates is not None and not analysis.rates.empty:
-        made.append(f.figure_error_by_condition(analysis.rates, analysis.variants, figures_dir))
+        compared = [v for v in analysis.variants if v in set(analysis.rates["variant"])]  # not the left-out ones
+        made.append(f.figure_error_by_condition(analysis.rates, compared, figures_dir))
     if analysis.cells is not None and not analysis.cells.empty and analysis.candidate is not None:
         made.append(f.figure_difference_distribution(analysis.cells, analysis.base, analysis.candidate, figures_dir))
     if analysis.capability is not None:
