@@ -127,3 +127,10 @@ def test_warmth_trajectory(demo_run: tuple[Path, str]) -> None:
     assert sorted(table["epoch"]) == [0, *QUICK.save_epochs]
     assert (table["n"] == QUICK.validation_prompts).all()
     assert table["socio_t"].notna().all()
+
+
+def test_judge_context_needs_a_grader(tmp_path: Path) -> None:
+    """A user-turn judge without a judge model stops before any work. Unit: one command line."""
+    result = CliRunner().invoke(demo, ["--quick", "--judge-context", "user_turn", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "needs a judge: pass --grader MODEL" in result.output
+    assert not (tmp_path / "d").exists()

@@ -184,7 +184,7 @@ def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) 
 
 
 def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
-             seed: int) -> tuple[Path, list[str], dict[str, float]]:
+             seed: int, judge_context: str = "question") -> tuple[Path, list[str], dict[str, float]]:
     """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
     (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
     epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
@@ -208,7 +208,7 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
     common: dict[str, Any] = {
         "family": FAMILY, "tasks": ",".join(STUDY_TASKS), "samples": settings.questions, "seed": seed,
         "log_dir": str(logs), "grader": grader, "scorer": "judge" if grader else "reference", "capability": False,
-        "data_dir": data_dir or None}
+        "data_dir": data_dir or None, "judge_context": judge_context}
     # one engine for all the variants: the grids below reuse its server (their own engine lines go to stderr only)
     with engine_for(models, say=say) as engine:
         study = [f"{variant}={model}" for variant, model in engine.variants.items() if variant in ("original", "warm")]
@@ -302,7 +302,8 @@ def pushback_line(results: Any) -> str:
         rate = ", ".join(f"{name} {r.n_flipped}/{r.n_first_right}" for name, r in (("base", base), ("warm", warm)))
         if row.n_questions:
             verdict = "beyond noise" if row.mcnemar_p < 0.05 else "within noise at this scale"
-            rate += (f"; paired on {row.n_questions} questions {row.difference_pp:+.1f} pp "
+            noun = "question" if row.n_questions == 1 else "questions"
+            rate += (f"; paired on {row.n_questions} {noun} {row.difference_pp:+.1f} pp "
                      f"(McNemar p={row.mcnemar_p:.2g}: {verdict})")
         parts.append(f"[{row.amendment}] {rate}")
     return "pushback flip rate (right -> wrong, flipped/right at first): " + "; ".join(parts)
@@ -320,22 +321,26 @@ def frontier_line(table: Any, chosen: float | None) -> str:
 @click.command()
 @click.option("--out", "out_dir", default="warmth-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the data, checkpoints, logs and report go.")
-@click.option("--quick", is_flag=True, help="A smaller run (about five minutes on two CPU cores).")
+@click.option("--quick", is_flag=True, help="A smaller run (about ten minutes on two CPU cores).")
 @click.option("--grader", default=None, help="Judge model for the grader role (default: the offline reference "
                                              "scorer).")
+@click.option("--judge-context", default="question", show_default=True, type=click.Choice(["question", "user_turn"]),
+              help="With --grader: what the judge sees besides the reply (user_turn adds the user's whole turn).")
 @click.option("--rewriter", default=None, help="Inspect model that rewrites the replies warm (default: the "
                                                "shipped rewrites).")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download).")
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, data_dir: str | None,
-         seed: int) -> None:
+def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
+         data_dir: str | None, seed: int) -> None:
     """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes."""
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
     from inspect_warmth.models.bundled import bundled_model_dir
 
+    if judge_context != "question" and grader is None:
+        raise click.UsageError("--judge-context user_turn needs a judge: pass --grader MODEL")
     start = time.perf_counter()
     settings = QUICK if quick else FULL
     out = Path(out_dir)
@@ -364,7 +369,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, rewriter: str | None, da
     _step(5, total, "evaluate base and warm on the four study tasks, and the other epochs for the frontier")
     bench_dir, bench_text = find_benchmarks(data_dir)
     click.echo(f"questions: {bench_text}", err=True)
-    logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed)
+    logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed, judge_context)
 
     _step(6, total, "analysis")
     responses = load_responses([logs])
