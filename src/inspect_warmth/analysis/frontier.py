@@ -81,13 +81,13 @@ def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[C
     """The base model (epoch 0) and every saved epoch of ``run`` as Inspect model strings for ``engine``
     (``vllm`` or ``hf``); ``base_model`` replaces the adapters' recorded base (``--base-model``).
     Raises :class:`FrontierError` when the run has no saved epochs."""
+    from inspect_warmth.finetune.adapters import run_base
     from inspect_warmth.finetune.train import saved_epochs
-    from inspect_warmth.finetune.trajectory import _base_path
 
     epochs = saved_epochs(run)
     if not epochs:
         raise FrontierError(f"{run}: no saved epochs under {run / 'checkpoints'} (a `finetune train` output?)")
-    base = _base_path(run, epochs, base_model)
+    base = run_base(run, epochs, base_model)
     points = [Checkpoint(0.0, None, f"{engine}/{base}")]
     for epoch, path in epochs.items():
         adapter = path.resolve()

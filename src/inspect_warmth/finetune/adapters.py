@@ -65,6 +65,16 @@ def adapter_base(adapter_dir: Path, override: str | None = None, *, flag: str = 
     )
 
 
+def run_base(run: Path, epochs: dict[float, Path], override: str | None = None) -> str:
+    """The base model of a ``finetune train`` run (``run``; ``epochs``: its saved checkpoints by epoch), resolved
+    for this machine by :func:`adapter_base` from the first checkpoint that has its metadata file.
+    Raises ``FileNotFoundError`` when no checkpoint has one (not a ``finetune train`` output)."""
+    for path in epochs.values():
+        if (path / METADATA_FILE).exists():
+            return adapter_base(path, override)
+    raise FileNotFoundError(f"{run}: no checkpoint with {METADATA_FILE}; is it a `finetune train` output?")
+
+
 def load_adapted(adapter_dir: Path, base: str | None = None, **load_kwargs: Any) -> Any:
     """The base model (:func:`adapter_base`) with the adapter of ``adapter_dir`` loaded onto it (``PeftModel``)."""
     from peft import PeftModel

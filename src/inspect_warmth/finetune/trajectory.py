@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from inspect_warmth.finetune.adapters import adapter_base
+from inspect_warmth.finetune.adapters import run_base
 from inspect_warmth.finetune.config import epoch_label
 from inspect_warmth.finetune.files import VALIDATION_FILE, read_jsonl
-from inspect_warmth.finetune.train import METADATA_FILE, saved_epochs
+from inspect_warmth.finetune.train import saved_epochs
 
 TABLE_FILE = "trajectory.csv"
 FIGURE_FILE = "trajectory.png"
@@ -117,7 +117,7 @@ def _run_generation(run: Path, epochs: dict[float, Path], prompts: list[dict[str
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     adapters = {e: p for e, p in epochs.items() if e != 0}
-    base_path = _base_path(run, saved_epochs(run), options.base_model)
+    base_path = run_base(run, saved_epochs(run), options.base_model)
     device_map = options.device or ("auto" if torch.cuda.is_available() else "cpu")
     tokenizer = AutoTokenizer.from_pretrained(str(next(iter(adapters.values()))) if adapters else base_path)
     tokenizer.padding_side = "left"
@@ -146,13 +146,6 @@ def _run_generation(run: Path, epochs: dict[float, Path], prompts: list[dict[str
             model.set_adapter(name)
             replies = generate_replies(model, tokenizer, missing, options)
         _append(cache, [{"epoch": label, "id": p["id"], "reply": r} for p, r in zip(missing, replies, strict=True)])
-
-
-def _base_path(run: Path, epochs: dict[float, Path], override: str | None = None) -> str:
-    for path in epochs.values():
-        if (path / METADATA_FILE).exists():
-            return adapter_base(path, override)
-    raise FileNotFoundError(f"{run}: no checkpoint with {METADATA_FILE}; is it a `finetune train` output?")
 
 
 def socio_t_scorer(options: TrajectoryOptions) -> Callable[[list[str]], list[float]]:
