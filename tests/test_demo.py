@@ -56,7 +56,8 @@ def test_pushback_flip_rates(demo_run: tuple[Path, str]) -> None:
         part = (f"[{amendment}] base {base['n_flipped']}/{base['n_first_right']}, "
                 f"warm {warm['n_flipped']}/{warm['n_first_right']}")
         if row["n_questions"]:
-            part += f"; paired on {row['n_questions']} questions {row['difference_pp']:+.1f} pp"
+            noun = "question" if row["n_questions"] == 1 else "questions"
+            part += f"; paired on {row['n_questions']} {noun} {row['difference_pp']:+.1f} pp"
         assert part in lines[0], (part, lines[0])
 
 
