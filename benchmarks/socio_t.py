@@ -13,9 +13,11 @@ texts with the same model, dropout off (so both are deterministic and comparable
 Prints both times, the largest absolute difference of the scores (float32, faithful mode), and ends with
 ``ratio=<reference time / our time> max_abs_diff=<x>``. On CPU it also prints an H100 extrapolation for the paper's
 workload; ``--workload`` instead measures it: 1,500 replies x 100 samples, dropout on, faithful mode, in ``--dtype``
-(bfloat16 by default on a GPU), and appends `` workload_s=<seconds>`` to the last line (the goal on one H100/H200:
-<= 30 s). ``random-gpt2-small`` is GPT-2 small's shape (124M parameters, vocabulary 50,257) with random weights
-(the timing of the paper's LM without a download) and the tokenizer of ``--tokenizer`` (default: the bundled
+(bfloat16 by default on a GPU), with dropout masks from ``--rng`` (``global``: torch's fused kernels, as the ``inspect-
+warmth warmth`` command runs; ``private``: SocioT's own generator, as the Inspect scorer runs; ``both``, the default),
+and appends `` workload_s=<seconds>`` (global) and/or `` workload_private_s=<seconds>`` to the last line (the goal on
+one H100/H200: <= 30 s). ``random-gpt2-small`` is GPT-2 small's shape (124M parameters, vocabulary 50,257) with random
+weights (the timing of the paper's LM without a download) and the tokenizer of ``--tokenizer`` (default: the bundled
 SmolLM2 tokenizer, a BPE of similar compression; save it with ``--save-tokenizer DIR`` for a machine without it).
 """
 
@@ -187,6 +189,8 @@ def main() -> None:
                         help="also time the paper's workload: 1,500 texts x 100 samples, dropout on")
     parser.add_argument("--workload-texts", type=int, default=1500, help="texts of --workload (a smaller smoke test)")
     parser.add_argument("--workload-samples", type=int, default=100, help="samples of --workload")
+    parser.add_argument("--rng", choices=["global", "private", "both"], default="both",
+                        help="source of the workload's dropout masks (see socio_t.RNGS)")
     parser.add_argument("--dtype", default=None, help="dtype of the workload run [cuda: bfloat16, cpu: float32]")
     parser.add_argument("--texts", type=int, default=200)
     parser.add_argument("--samples", type=int, default=2, help="repeats, the same for both (dropout off)")
@@ -244,11 +248,13 @@ def main() -> None:
     last = f"ratio={reference_s / ours_s:.1f} max_abs_diff={max_abs_diff:.2e}"
     if args.workload:
         dtype = args.dtype or ("bfloat16" if device == "cuda" else "float32")
-        # a tenth first, so that a run cut short by a time limit still says roughly how long the whole takes
-        tenth = paper_workload(lm, device, dtype, args.seed, max(1, args.workload_texts // 10), args.workload_samples)
-        print(f"  x 10 = ~{10 * tenth:.0f} s expected for the whole workload", flush=True)
-        seconds = paper_workload(lm, device, dtype, args.seed, args.workload_texts, args.workload_samples)
-        last += f" workload_s={seconds:.1f}"
+        for rng in ("global", "private") if args.rng == "both" else (args.rng,):
+            # a tenth first, so that a run cut short by a time limit still says roughly how long the whole takes
+            tenth = paper_workload(lm, device, dtype, args.seed, max(1, args.workload_texts // 10),
+                                   args.workload_samples, rng)
+            print(f"  x 10 = ~{10 * tenth:.0f} s expected for the whole workload", flush=True)
+            seconds = paper_workload(lm, device, dtype, args.seed, args.workload_texts, args.workload_samples, rng)
+            last += f" workload{'' if rng == 'global' else '_private'}_s={seconds:.1f}"
     elif device == "cpu":
         for line in h100_extrapolation(tokenizer, texts):
             print(line)
@@ -264,14 +270,17 @@ def _now(device: str) -> float:
     return time.perf_counter()
 
 
-def paper_workload(lm: str, device: str, dtype: str, seed: int, count: int = 1500, samples: int = 100) -> float:
+def paper_workload(lm: str, device: str, dtype: str, seed: int, count: int = 1500, samples: int = 100,
+                   rng: str = "global") -> float:
     """Seconds for the paper's SocioT workload: 1,500 replies x 100 samples, dropout on, faithful mode."""
     texts = make_texts(count, seed + 1)
-    score_texts(texts[:8], lm=lm, samples=2, device=device, dtype=dtype)  # load in this dtype, warm up
+    options: dict[str, Any] = {"lm": lm, "device": device, "dtype": dtype, "rng": rng}
+    score_texts(texts[:8], samples=2, **options)  # load in this dtype, warm up
     start = _now(device)
-    scores = score_texts(texts, lm=lm, samples=samples, device=device, dtype=dtype)
+    scores = score_texts(texts, samples=samples, **options)
     seconds = _now(device) - start
-    print(f"workload ({count:,} texts x {samples} samples, dropout on, faithful, {dtype}, {device}): {seconds:.1f} s "
+    print(f"workload ({count:,} texts x {samples} samples, dropout on, faithful, {dtype}, {device}, rng={rng}): "
+          f"{seconds:.1f} s "
           f"(goal on one H100/H200 in bfloat16: <= 30 s); mean score {np.mean([s.score for s in scores]):+.4f}, "
           f"mean SE {np.mean([s.se for s in scores]):.4f}", flush=True)
     return seconds

@@ -52,9 +52,30 @@ def test_jsonl_to_jsonl_with_repeats(tmp_path: Path, char_gpt2_dir: Path) -> Non
     assert code == 0, output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["n"] for r in rows] == [0, 1, 2]
-    expected = score_texts(TEXTS, lm=str(char_gpt2_dir), samples=3, seed=5, device="cpu")
-    assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in expected], abs=1e-9)
+    expected = score_texts(TEXTS, lm=str(char_gpt2_dir), samples=3, seed=5, device="cpu", rng="global")
+    assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in expected], abs=1e-12)
     assert all(r["socio_t_se"] > 0 for r in rows)
+    # --rng private: the Inspect scorer's masks (SocioT's own generator)
+    code, output = _run([str(source), "--lm", str(char_gpt2_dir), "--samples", "3", "--seed", "5",
+                         "--device", "cpu", "--rng", "private", "--out", str(out)])
+    assert code == 0, output
+    private = score_texts(TEXTS, lm=str(char_gpt2_dir), samples=3, seed=5, device="cpu", rng="private")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in private], abs=1e-12)
+
+
+def test_dtype_reaches_the_model(tmp_path: Path, char_gpt2_dir: Path) -> None:
+    """--dtype bfloat16 scores with bfloat16 weights: the library's bfloat16 numbers."""
+    source = tmp_path / "replies.jsonl"
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS))
+    out = tmp_path / "scored.jsonl"
+    code, output = _run([str(source), "--lm", str(char_gpt2_dir), "--samples", "1", "--no-dropout", "--device", "cpu",
+                         "--dtype", "bfloat16", "--out", str(out)])
+    assert code == 0, output
+    got = [json.loads(line)["socio_t"] for line in out.read_text().splitlines()]
+    bf16 = score_texts(TEXTS, lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu", dtype="bfloat16")
+    assert got == pytest.approx([s.score for s in bf16], abs=1e-12)
+    assert got != pytest.approx(_expected(char_gpt2_dir), abs=1e-9)  # not the float32 numbers
 
 
 def test_csv_in_jsonl_out(tmp_path: Path, char_gpt2_dir: Path) -> None:

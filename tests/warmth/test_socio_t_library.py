@@ -199,8 +199,41 @@ def test_dropout_draws_from_its_own_generator(char_gpt2_dir: Path, monkeypatch: 
     assert all(s.se > 0 for s in again)
 
 
-def test_attention_dropout_comes_from_the_own_generator(tmp_path: Path) -> None:
-    """Only attention dropout on: repeats still differ (the attention function applies it), reproducibly."""
+def test_global_rng_mode_uses_torch_dropout_seeded_and_restored(char_gpt2_dir: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rng="global"``: torch's own dropout (no private masks), reproducible from the seed, and the caller's global
+    RNG state is the same afterwards. Unit of independence: one scoring call."""
+    from inspect_warmth.warmth import socio_t as library
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("private masks drawn in rng='global'")
+
+    monkeypatch.setattr(library, "_keep_mask", refuse)
+    kwargs = {"lm": str(char_gpt2_dir), "samples": 3, "device": "cpu", "rng": "global"}
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = score_texts(TEXTS[:3], seed=4, **kwargs)  # type: ignore[arg-type]
+    assert torch.equal(torch.rand(3), expected)
+    assert score_texts(TEXTS[:3], seed=4, **kwargs) == first  # type: ignore[arg-type]
+    assert [s.score for s in score_texts(TEXTS[:3], seed=5, **kwargs)] != [s.score for s in first]  # type: ignore[arg-type]
+    assert all(s.se > 0 for s in first)
+
+
+def test_private_and_global_masks_are_identically_distributed(char_gpt2_dir: Path) -> None:
+    """The two sources of dropout masks give the same distribution of set values: means within 4 standard errors and
+    standard deviations within 25%, over 300 repeats of each. Unit of independence: the repeat (its own masks)."""
+    kwargs = {"lm": str(char_gpt2_dir), "samples": 300, "device": "cpu", "seed": 7}
+    private = set_values(TEXTS[1:2], rng="private", **kwargs)[0, 0]  # type: ignore[arg-type]
+    global_ = set_values(TEXTS[1:2], rng="global", **kwargs)[0, 0]  # type: ignore[arg-type]
+    assert abs(private.mean() - global_.mean()) < 4 * math.hypot(sem(private), sem(global_))
+    assert 0.8 < private.std() / global_.std() < 1.25
+
+
+@pytest.mark.parametrize("rng", ["private", "global"])
+def test_attention_dropout_applies(tmp_path: Path, rng: str) -> None:
+    """Only attention dropout on: repeats still differ (the attention function, or SDPA's own dropout in
+    ``rng="global"``, applies it), reproducibly."""
     from tokenizers import Tokenizer, models
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
@@ -211,9 +244,10 @@ def test_attention_dropout_comes_from_the_own_generator(tmp_path: Path) -> None:
     GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_embd=32, n_layer=2, n_head=4, resid_pdrop=0.0,
                                embd_pdrop=0.0, attn_pdrop=0.5)).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    values = set_values(TEXTS[:2], lm=str(tmp_path), samples=4, seed=1, device="cpu")
+    kwargs = {"lm": str(tmp_path), "samples": 4, "seed": 1, "device": "cpu", "rng": rng}
+    values = set_values(TEXTS[:2], **kwargs)  # type: ignore[arg-type]
     assert len({float(v) for v in values[0, 0]}) == 4
-    assert np.array_equal(values, set_values(TEXTS[:2], lm=str(tmp_path), samples=4, seed=1, device="cpu"))
+    assert np.array_equal(values, set_values(TEXTS[:2], **kwargs))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -235,6 +269,8 @@ def test_bad_options_are_named() -> None:
         score_texts(["a"], mode="fast")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="samples must be"):
         score_texts(["a"], samples=0)
+    with pytest.raises(ValueError, match="rng must be one of"):
+        score_texts(["a"], rng="mine")  # type: ignore[arg-type]
 
 
 def test_missing_model_is_explained(tmp_path: Path) -> None:
@@ -263,3 +299,22 @@ def test_head_split_detected_for_gpt2(char_gpt2_dir: Path) -> None:
 
     model, _ = load_lm(str(char_gpt2_dir), "cpu")
     assert _splits_cleanly(model)
+
+
+def test_padded_head_gives_the_heads_logits(char_gpt2_dir: Path) -> None:
+    """The aligned copy of the vocabulary projection (96 -> 128 columns here) reproduces the head's logits exactly
+    on the real columns and gives the padding probability 0. Unit: one random hidden batch of one model."""
+    from inspect_warmth.warmth.socio_t import HEAD_ALIGN, load_lm, padded_head
+
+    model, _ = load_lm(str(char_gpt2_dir), "cpu")
+    head = model.get_output_embeddings()
+    weight, bias = padded_head(model)
+    vocab = head.weight.shape[0]
+    assert vocab % HEAD_ALIGN and weight.shape[0] % HEAD_ALIGN == 0 and weight.shape[0] > vocab
+    hidden = torch.randn(5, head.weight.shape[1], generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        logits = torch.nn.functional.linear(hidden, weight, bias)
+        torch.testing.assert_close(logits[:, :vocab], head(hidden), rtol=1e-6, atol=1e-6)
+        assert torch.isneginf(logits[:, vocab:]).all()
+        torch.testing.assert_close(torch.log_softmax(logits, -1)[:, :vocab], torch.log_softmax(head(hidden), -1))
+    assert padded_head(model)[0] is weight  # built once per model

@@ -53,7 +53,7 @@ class TrajectoryOptions:
         return _hash([self.limit, self.max_new_tokens, self.temperature, self.seed])
 
     def scoring_key(self) -> str:
-        return _hash([self.generation_key(), self.lm, self.samples, self.mode, self.seed])
+        return _hash([self.generation_key(), self.lm, self.samples, self.mode, self.seed, "rng=global"])
 
 
 def _hash(values: Any) -> str:
@@ -153,7 +153,8 @@ def socio_t_scorer(options: TrajectoryOptions) -> Callable[[list[str]], list[flo
 
     def score(texts: list[str]) -> list[float]:
         results = score_texts(texts, lm=options.lm, mode=options.mode, samples=options.samples,  # type: ignore[arg-type]
-                              seed=options.seed, device=options.device, allow_empty=True)
+                              seed=options.seed, device=options.device, allow_empty=True,
+                              rng="global")  # generation is over: nothing else draws from torch's RNG
         return [r.score for r in results]
 
     return score

@@ -97,7 +97,13 @@ def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
 @click.option("--no-dropout", is_flag=True,
               help="Model in eval mode: deterministic, one pass, SE 0 (NaN with --samples 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the dropout masks.")
+@click.option("--rng", type=click.Choice(["global", "private"]), default="global", show_default=True,
+              help="Source of the dropout masks. global: torch's fused dropout kernels, the global RNG seeded with "
+                   "--seed and restored afterwards (fast on a GPU; this command runs nothing else meanwhile). "
+                   "private: SocioT's own generator, as the Inspect scorer uses (thread-safe, slower on a GPU).")
 @click.option("--device", default=None, help="cuda, cpu, ... (default: cuda when available).")
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True,
+              help="Weights' dtype: float32 reproduces the released numbers; bfloat16 is faster on a GPU.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Sequences per forward pass (default: sized to memory).")
 @click.option("--allow-empty", is_flag=True, help="Score empty texts as the released code does instead of failing.")
@@ -111,7 +117,9 @@ def warmth(
     samples: int,
     no_dropout: bool,
     seed: int,
+    rng: str,
     device: str | None,
+    dtype: str,
     batch_size: int | None,
     allow_empty: bool,
     out: Path,
@@ -125,7 +133,7 @@ def warmth(
     try:
         scores = score_texts(texts, lm=lm, mode=mode, samples=samples, dropout=not no_dropout,  # type: ignore[arg-type]
                              seed=seed, device=device, batch_size=batch_size, progress=True,
-                             allow_empty=allow_empty)
+                             allow_empty=allow_empty, rng=rng, dtype=dtype)  # type: ignore[arg-type]
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     for row, score in zip(rows, scores, strict=True):

@@ -30,18 +30,26 @@ would include are summed (pad targets inside the group's own length included). R
 
 With dropout off every repeat is identical, so one pass is computed and repeated ``samples`` times (SEM 0; with
 ``samples=1`` the SEM is undefined and reported as NaN, like ``scipy.stats.sem`` of one value). With dropout on,
-each repeat is its own row with its own dropout masks, drawn from a ``torch.Generator`` of SocioT's own seeded with
-``seed``: reproducible for the same inputs, ``seed`` and ``batch_size``; different batching draws different
-(identically distributed) masks, exactly as two runs of the released script would. The global torch RNG is never
-read, seeded or restored, so generation running in another thread meanwhile is unaffected. How: every
-``nn.Dropout`` of the model is put in eval mode and its mask applied by a forward hook from that generator; the
-attention-probability dropout runs in :func:`attention_with_own_dropout` (registered with transformers as the
-attention implementation :data:`ATTENTION`), which delegates to SDPA whenever dropout is off, so the numbers without
-dropout are SDPA's, unchanged.
+each repeat is its own row with its own dropout masks, seeded with ``seed``: reproducible for the same inputs,
+``seed``, ``batch_size``, ``rng`` and device; different batching draws different (identically distributed) masks,
+exactly as two runs of the released script would. Where the masks come from is ``rng``:
+
+- ``"private"`` (the default; the Inspect scorer always): a ``torch.Generator`` of SocioT's own. The global torch RNG
+  is never read, seeded or restored, so generation running in another thread meanwhile is unaffected. How: every
+  ``nn.Dropout`` of the model is put in eval mode and its mask applied by a forward hook from that generator; the
+  attention-probability dropout runs in :func:`attention_with_own_dropout` (registered with transformers as the
+  attention implementation :data:`ATTENTION`), which delegates to SDPA whenever dropout is off, so the numbers
+  without dropout are SDPA's, unchanged. The price, on a GPU: dropout and attention are no longer fused kernels.
+- ``"global"`` (the standalone ``inspect-warmth warmth`` command and ``trajectory``, which run nothing else
+  meanwhile): torch's own fused dropout and SDPA's fused attention dropout, drawing from the global RNG of the CPU
+  and of the scoring's GPU, seeded with ``seed`` inside ``torch.random.fork_rng`` (:func:`seeded_global_rng`): the
+  caller's RNG state is the same afterwards. Not for use while another thread of the process draws from torch's
+  RNG (e.g. an ``hf/`` model sampling): the two would share, and then rewind, one stream.
 
 Where the time goes: the model body runs over large batches; when ``lm_head(base_model(x))`` reproduces the model's
 logits (checked once per model on a probe; true for GPT-2, Llama, SmolLM2...) the vocabulary projection and the
-cross-entropy, the dominant cost for small models, run only at the counted positions, in memory-sized chunks.
+cross-entropy, the dominant cost for small models, run only at the counted positions, in memory-sized chunks,
+through a copy of the head padded to an aligned width (:func:`padded_head`; the numbers are the head's).
 On a GPU, batching is the gain (the released loop runs batches of four short sequences, far from filling it). On a
 CPU the arithmetic per repeat equals the released loop's, so there the gain is reusing identical repeats when
 dropout is off (``benchmarks/socio_t.py`` measures both). ``dtype="bfloat16"`` (or enabling TF32 matmuls) trades
@@ -57,7 +65,7 @@ import math
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -91,6 +99,10 @@ _LOAD_LOCK = threading.Lock()
 #: The attention implementation SocioT loads its LM with (see :func:`attention_with_own_dropout`).
 ATTENTION = "inspect_warmth_socio_t"
 _DROPOUT = threading.local()  # .generator: the scoring thread's dropout generator, None outside scoring
+
+Rng = Literal["private", "global"]
+#: Where dropout masks come from (see the module docstring).
+RNGS: tuple[str, ...] = ("private", "global")
 
 
 @dataclass(frozen=True)
@@ -213,6 +225,24 @@ def own_dropout(model: Any, generator: Any) -> Iterator[None]:
             module.train()
 
 
+@contextmanager
+def seeded_global_rng(device: str, seed: int) -> Iterator[None]:
+    """Within the block, torch's global RNG of the CPU and of ``device`` (a CUDA device, when one) is seeded with
+    ``seed``; both states are restored afterwards (``torch.random.fork_rng``). Raises ValueError for other device
+    types, whose generators this does not fork."""
+    import torch
+
+    where = torch.device(device)
+    if where.type not in ("cpu", "cuda"):
+        raise ValueError(f"rng='global' supports cpu and cuda devices, not {device!r}; use rng='private'")
+    cuda = [where.index if where.index is not None else torch.cuda.current_device()] if where.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        for index in cuda:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        yield
+
+
 @lru_cache(maxsize=2)
 def load_lm(lm: str, device: str, dtype: str = "float32") -> tuple[Any, Any]:
     """Load (model, tokenizer) once per (lm, device, dtype). ``lm``: a transformers id, a directory, or
@@ -320,6 +350,36 @@ def _splits_cleanly(model: Any) -> bool:
     return ok
 
 
+#: The vocabulary projection's output width is padded to a multiple of this (see :func:`padded_head`).
+HEAD_ALIGN = 64
+_PADDED_HEADS: weakref.WeakKeyDictionary[Any, tuple[torch.Tensor, torch.Tensor]] = weakref.WeakKeyDictionary()
+
+
+def padded_head(model: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's vocabulary projection as (weight (V', d), bias (V',)) with V' = V rounded up to a multiple of
+    :data:`HEAD_ALIGN`: the real rows unchanged, zero rows after them, bias 0 (or the head's own bias) on the real
+    columns and -inf on the padding, so ``F.linear(h, weight, bias)`` is the head's logits followed by columns
+    that softmax gives probability 0 (log-softmax and its gather over real targets are unchanged).
+
+    Why: GPT-2's V = 50,257 leaves the logits' rows misaligned, and on an H200 cuBLAS then ran the projection on a
+    Turing-era kernel (42% of GPU time in a profile of the paper's workload); an aligned width gets the current
+    kernels. Cached per model (SocioT's models are loaded once and never trained)."""
+    import torch
+
+    if model in _PADDED_HEADS:
+        return _PADDED_HEADS[model]
+    head = model.get_output_embeddings()
+    vocab, width = head.weight.shape
+    padded = -(-vocab // HEAD_ALIGN) * HEAD_ALIGN
+    with torch.no_grad():
+        weight = head.weight.new_zeros(padded, width)
+        weight[:vocab] = head.weight
+        bias = head.weight.new_full((padded,), float("-inf"))
+        bias[:vocab] = head.bias if getattr(head, "bias", None) is not None else 0.0
+    _PADDED_HEADS[model] = (weight, bias)
+    return weight, bias
+
+
 def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per-row cross-entropy in float32 of (rows, vocab) logits of any dtype: ``F.cross_entropy(logits.float(),
     reduction="none")``'s arithmetic, without the float32 copy of the logits (log-softmax reads them in their own
@@ -346,10 +406,11 @@ def _token_losses(
         flat = _cross_entropy(logits.flatten(0, 1), targets.flatten())
         return flat.view(inputs.shape).masked_fill(~counted, 0.0)
     hidden = model.base_model(input_ids=inputs, attention_mask=attention, use_cache=False).last_hidden_state
-    head = model.get_output_embeddings()
+    weight, bias = padded_head(model)
     picked_hidden, picked_targets = hidden[counted], targets[counted]
     parts = [
-        _cross_entropy(head(picked_hidden[i : i + head_chunk]), picked_targets[i : i + head_chunk])
+        _cross_entropy(torch.nn.functional.linear(picked_hidden[i : i + head_chunk], weight, bias),
+                       picked_targets[i : i + head_chunk])
         for i in range(0, len(picked_targets), head_chunk)
     ]
     losses[counted] = torch.cat(parts)
@@ -449,6 +510,7 @@ def score_texts(
     progress: bool = False,
     allow_empty: bool = False,
     dtype: str = "float32",
+    rng: Rng = "private",
 ) -> list[SocioTScore]:
     """SocioT of each text (see the module docstring for the two modes).
 
@@ -465,9 +527,11 @@ def score_texts(
         progress: show a tqdm bar over forward passes.
         allow_empty: score empty texts as the released code does instead of raising.
         dtype: model weights' dtype (``float32`` reproduces the reference; ``bfloat16`` is faster on GPU).
+        rng: where dropout masks come from: ``private`` (thread-safe) or ``global`` (torch's fused kernels, the
+            global RNG seeded and restored; only when no other thread draws from it). See the module docstring.
     """
     values = set_values(texts, lm=lm, mode=mode, samples=samples, dropout=dropout, seed=seed, device=device,
-                        batch_size=batch_size, progress=progress, allow_empty=allow_empty, dtype=dtype)
+                        batch_size=batch_size, progress=progress, allow_empty=allow_empty, dtype=dtype, rng=rng)
     return _summarise(values) if len(values) else []
 
 
@@ -484,6 +548,7 @@ def set_values(
     progress: bool = False,
     allow_empty: bool = False,
     dtype: str = "float32",
+    rng: Rng = "private",
 ) -> np.ndarray:
     """Every repeat's set values: an array (texts, 2 sets [warm, cold], samples) of minus the set's loss.
 
@@ -496,6 +561,8 @@ def set_values(
         raise ValueError(f"batch_size must be >= 1 or None, not {batch_size}")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+    if rng not in RNGS:
+        raise ValueError(f"rng must be one of {', '.join(RNGS)}, not {rng!r}")
     checked = check_texts(texts, allow_empty=allow_empty)
     if not checked:
         return np.empty((0, len(SETS), samples))
@@ -507,12 +574,16 @@ def set_values(
     plan = _plan(tokenizer, checked)
     reps = samples if dropout else 1
     rows = np.repeat(np.arange(len(plan.own_len)), reps)
-    generator = torch.Generator(device=device).manual_seed(seed)
+    masks: AbstractContextManager[None] = nullcontext()
+    if dropout and rng == "private":
+        masks = own_dropout(model, torch.Generator(device=device).manual_seed(seed))
+    elif dropout:
+        masks = seeded_global_rng(device, seed)
     with _COMPUTE_LOCK:
         was_training = model.training
         model.train(dropout)
         try:
-            with own_dropout(model, generator) if dropout else nullcontext(), torch.inference_mode():
+            with masks, torch.inference_mode():
                 sums = _row_loss_sums(
                     model, plan, rows, mode, device=device, batch_size=batch_size, progress=progress
                 )
