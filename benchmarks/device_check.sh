@@ -37,11 +37,11 @@ ROWS=out/bench/hh_rlhf_600.tokens.jsonl
 ROWS_ARG=()
 [ -f "$ROWS" ] && ROWS_ARG=(--rows "$ROWS")   # else: synthetic conversations of HH-RLHF-like lengths
 if [ "${SMOKE:-0}" = 1 ]; then
-  FINETUNE=(--model tiny --device cpu --steps 1 --eval-rows 2)
-  SOCIO_T=(--device cpu --lm tiny-gpt2 --texts 6 --samples 1 --workload --workload-texts 4 --workload-samples 2)
+  FINETUNE=(--model tiny --device cpu --steps 1 --eval-rows 2 --profile)
+  SOCIO_T=(--device cpu --lm tiny-gpt2 --texts 6 --samples 1 --workload --workload-texts 60 --workload-samples 2 --profile)
 else
-  FINETUNE=(--device cuda --random-llama-8b --steps 5)
-  SOCIO_T=(--device cuda --lm random-gpt2-small --tokenizer out/bench/tokenizer --texts 100 --samples 2 --workload)
+  FINETUNE=(--device cuda --random-llama-8b --steps 5 --profile)
+  SOCIO_T=(--device cuda --lm random-gpt2-small --tokenizer out/bench/tokenizer --texts 100 --samples 2 --workload --profile)
 fi
 
 timeout 230 python3 benchmarks/finetune.py "${FINETUNE[@]}" "${ROWS_ARG[@]}"

@@ -23,6 +23,9 @@ HH-RLHF file (``chosen`` transcripts); without ``--rows``, synthetic conversatio
 ids drawn at random, alternating user / assistant segments). ``--write-tokens OUT`` tokenises ``--rows`` (first 600
 conversations, cleaned as ``finetune curate`` does) so that a machine without the bundled tokenizer can run it.
 
+``--profile`` adds one step to both runs and profiles the fast run's (``torch.profiler``: a table of the operators
+and kernels that took the most device time), so that one GPU call also says where a step's time goes.
+
 The last line is ``tokens_per_s=<fast> mfu=<fast> loss_diff=<fast - reference>``. Only the finetune modules are
 imported (no inspect_ai).
 """
@@ -44,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from inspect_warmth.finetune.config import TrainConfig
 from inspect_warmth.finetune.train import make_trainer, speed_plan
+from profiling import print_profile, start_profiler
 
 #: bf16 dense peak of one H100/H200 SXM (NVIDIA's datasheet: 989.4 TFLOP/s without sparsity).
 H100_BF16_PEAK_TFLOPS = 989.0
@@ -157,9 +161,10 @@ def pad_only_tokenizer() -> Any:
 class StepClock:
     """Times the optimizer steps after the first and counts the tokens they trained (TRL's token count)."""
 
-    def __init__(self, device: str, warmup_steps: int = 1) -> None:
+    def __init__(self, device: str, warmup_steps: int = 1, last_step: int | None = None) -> None:
         self.device = device
         self.warmup_steps = warmup_steps
+        self.last_step = last_step  # steps after it (a profiled one) are not timed
         self.trainer: Any = None
         self.start: tuple[float, int] | None = None
         self.end: tuple[float, int] | None = None
@@ -177,13 +182,34 @@ class StepClock:
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.global_step == self.warmup_steps:
             self.start = self._now()
-        elif state.global_step > self.warmup_steps:
+        elif state.global_step > self.warmup_steps and (self.last_step is None or state.global_step <= self.last_step):
             self.end = self._now()
 
     def rate(self) -> tuple[float, int, float]:
         assert self.start and self.end, "needs at least two optimizer steps"
         seconds, tokens = self.end[0] - self.start[0], self.end[1] - self.start[1]
         return tokens / seconds, tokens, seconds
+
+
+class StepProfile:
+    """Profiles optimizer step ``step`` (1-based) with ``torch.profiler`` and prints the operators and kernels that
+    took the most device time (CPU time on a CPU): where a step's time goes, for the next change."""
+
+    def __init__(self, device: str, step: int, rows: int = 25) -> None:
+        self.device, self.step, self.rows = device, step, rows
+        self.profiler: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step + 1 == self.step:
+            self.profiler = start_profiler(self.device)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.profiler is not None and state.global_step == self.step:
+            print_profile(self.profiler, self.device, f"profile of optimizer step {self.step}", self.rows)
+            self.profiler = None
 
 
 def eval_loss(model: Any, rows: list[dict[str, list[int]]], device: str) -> float:
@@ -214,10 +240,13 @@ def run(label: str, config: TrainConfig, args: argparse.Namespace, rows: list[di
     model = build_model(args.shape, args.device, dtype, args.seed)
     parameters = model.num_parameters()
     plan = speed_plan(config, model)
-    clock = StepClock(args.device, args.warmup_steps)
+    timed_end = args.steps + args.warmup_steps
+    clock = StepClock(args.device, args.warmup_steps, timed_end)
+    # --profile: one more (untimed) step in both runs, the fast run's under the profiler
+    callbacks = [clock, *([StepProfile(args.device, timed_end + 1)] if args.profile and label == "fast" else [])]
     with tempfile.TemporaryDirectory() as work:
-        trainer = make_trainer(config, plan, model, Dataset.from_list(rows), tokenizer, Path(work), [clock],
-                               max_steps=args.steps + args.warmup_steps, logging_steps=1, disable_tqdm=True,
+        trainer = make_trainer(config, plan, model, Dataset.from_list(rows), tokenizer, Path(work), callbacks,
+                               max_steps=timed_end + int(args.profile), logging_steps=1, disable_tqdm=True,
                                use_cpu=args.device == "cpu", bf16=dtype == torch.bfloat16)
         clock.trainer = trainer
         trainer.train()
@@ -289,6 +318,9 @@ def main() -> None:
     parser.add_argument("--peak-tflops", type=float, default=None,
                         help=f"peak for MFU [cuda: {H100_BF16_PEAK_TFLOPS:g} (H100/H200 bf16 dense); cpu: none]")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true",
+                        help="one more optimizer step in both runs, after the timed ones; the fast run's runs under "
+                             "torch.profiler, which prints where its time went")
     args = parser.parse_args()
 
     if args.write_tokens:
@@ -326,8 +358,8 @@ def main() -> None:
     print(f"MFU = tokens/s x 4N / peak, N = {fast['parameters']:,} base parameters, peak = "
           f"{f'{peak:g} TFLOP/s' if peak else 'not given (--peak-tflops)'}; reference MFU {reference_mfu:.1%}")
     print(f"speed-up fast / reference: {fast['tokens_per_s'] / reference['tokens_per_s']:.2f}x; "
-          f"per-token loss after {args.steps + args.warmup_steps} steps: fast {fast['eval_loss']:.6f} vs reference "
-          f"{reference['eval_loss']:.6f}")
+          f"per-token loss after {args.steps + args.warmup_steps + int(args.profile)} steps: "
+          f"fast {fast['eval_loss']:.6f} vs reference {reference['eval_loss']:.6f}")
     print(f"tokens_per_s={fast['tokens_per_s']:.1f} mfu={mfu:.4f} loss_diff={loss_diff:.2e}")
 
 

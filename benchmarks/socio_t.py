@@ -36,6 +36,7 @@ import numpy as np
 from inspect_warmth.models.bundled import bundled_model_dir
 from inspect_warmth.study.stimuli import stimuli
 from inspect_warmth.warmth.socio_t import load_lm, score_texts
+from profiling import print_profile, start_profiler
 
 _VOCABULARY = (
     "I you we the a an and but so because really very happy sad sorry glad answer question help please "
@@ -191,6 +192,8 @@ def main() -> None:
     parser.add_argument("--workload-samples", type=int, default=100, help="samples of --workload")
     parser.add_argument("--rng", choices=["global", "private", "both"], default="both",
                         help="source of the workload's dropout masks (see socio_t.RNGS)")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --workload: profile 1/60 of it per rng (torch.profiler) and print where time went")
     parser.add_argument("--dtype", default=None, help="dtype of the workload run [cuda: bfloat16, cpu: float32]")
     parser.add_argument("--texts", type=int, default=200)
     parser.add_argument("--samples", type=int, default=2, help="repeats, the same for both (dropout off)")
@@ -254,6 +257,11 @@ def main() -> None:
                                    args.workload_samples, rng)
             print(f"  x 10 = ~{10 * tenth:.0f} s expected for the whole workload", flush=True)
             seconds = paper_workload(lm, device, dtype, args.seed, args.workload_texts, args.workload_samples, rng)
+            if args.profile:
+                profiler = start_profiler(device)
+                paper_workload(lm, device, dtype, args.seed, max(1, args.workload_texts // 60), args.workload_samples,
+                               rng)
+                print_profile(profiler, device, f"profile of 1/60 of the workload, rng={rng}")
             last += f" workload{'' if rng == 'global' else '_private'}_s={seconds:.1f}"
     elif device == "cpu":
         for line in h100_extrapolation(tokenizer, texts):
