@@ -23,6 +23,7 @@ HH-RLHF file (``chosen`` transcripts); without ``--rows``, synthetic conversatio
 ids drawn at random, alternating user / assistant segments). ``--write-tokens OUT`` tokenises ``--rows`` (first 600
 conversations, cleaned as ``finetune curate`` does) so that a machine without the bundled tokenizer can run it.
 
+``--compile`` also times the fast layout under ``torch.compile`` (``finetune train --compile``), on its own line.
 ``--profile`` adds one step to both runs and profiles the fast run's (``torch.profiler``: a table of the operators
 and kernels that took the most device time), so that one GPU call also says where a step's time goes.
 
@@ -291,7 +292,7 @@ def report(result: dict[str, Any], peak_tflops: float | None) -> float:
     mfu = flops / (peak_tflops * 1e12) if peak_tflops else math.nan
     plan = result["plan"]
     print(f"{result['label']:>9}: micro-batch {plan['micro_batch']} x accumulation {plan['accumulation']}, "
-          f"padding-free {plan['padding_free']}, liger {plan['liger']}, gradient checkpointing "
+          f"padding-free {plan['padding_free']}, liger {plan['liger']}, compile {plan['compile']}, gradient checkpointing "
           f"{plan['gradient_checkpointing']}; {result['tokens']:,} tokens in {result['seconds']:.2f} s = "
           f"{result['tokens_per_s']:,.0f} tokens/s, {flops / 1e12:.2f} TFLOP/s, MFU {mfu:.1%}; "
           f"train loss per step {[round(x, 4) for x in result['train_losses']]}; per-token loss after the steps "
@@ -318,6 +319,9 @@ def main() -> None:
     parser.add_argument("--peak-tflops", type=float, default=None,
                         help=f"peak for MFU [cuda: {H100_BF16_PEAK_TFLOPS:g} (H100/H200 bf16 dense); cpu: none]")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true",
+                        help="also time the fast layout with --compile (torch.compile; the warm-up steps compile: keep "
+                             "--warmup-steps >= 2, as packed rows change length every step)")
     parser.add_argument("--profile", action="store_true",
                         help="one more optimizer step in both runs, after the timed ones; the fast run's runs under "
                              "torch.profiler, which prints where its time went")
@@ -360,6 +364,16 @@ def main() -> None:
     print(f"speed-up fast / reference: {fast['tokens_per_s'] / reference['tokens_per_s']:.2f}x; "
           f"per-token loss after {args.steps + args.warmup_steps + int(args.profile)} steps: "
           f"fast {fast['eval_loss']:.6f} vs reference {reference['eval_loss']:.6f}")
+    if args.compile:
+        try:
+            compiled = run("compiled", TrainConfig(**common, compile=True, liger=fast["plan"]["liger"]), args, rows,
+                           tokenizer)
+        except Exception as err:  # a compiler failure is a result to print, not a reason to lose the rest
+            print(f"compiled: failed ({type(err).__name__}: {str(err)[:500]})", flush=True)
+        else:
+            compiled_mfu = report(compiled, peak)
+            print(f"compiled: {compiled['tokens_per_s'] / fast['tokens_per_s']:.2f}x the fast layout, MFU "
+                  f"{compiled_mfu:.1%}, loss_diff {compiled['eval_loss'] - reference['eval_loss']:.2e}")
     print(f"tokens_per_s={fast['tokens_per_s']:.1f} mfu={mfu:.4f} loss_diff={loss_diff:.2e}")
 
 

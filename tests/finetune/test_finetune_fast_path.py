@@ -84,3 +84,19 @@ def test_packed_rows_do_not_attend_across_conversations(tiny_llama_dir: Path) ->
         alone = torch.cat([model(a).logits, model(b).logits], dim=1)
         together = model(packed, position_ids=positions, use_cache=False).logits  # training: no cache
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+def test_speed_switches_reach_trl_and_leave_the_run_identity(tmp_path: Path) -> None:
+    """``--compile`` and ``--no-liger`` reach TRL's SFTConfig and run.json's plan, and do not change what a rerun must
+    match (a run started without them resumes with them). Unit: one configuration."""
+    from inspect_warmth.finetune.config import load_config
+    from inspect_warmth.finetune.train import sft_config
+
+    default = load_config(None, {"data_dir": str(tmp_path), "base": "b", "out": "o"})
+    fast = load_config(None, {"data_dir": str(tmp_path), "base": "b", "out": "o", "compile": True, "liger": False})
+    plan = speed_plan(fast)
+    assert plan["compile"] is True and plan["liger"] is False
+    arguments = sft_config(fast, plan, tmp_path / "state")
+    assert arguments.torch_compile is True and arguments.use_liger_kernel is False
+    assert sft_config(default, speed_plan(default), tmp_path / "state").torch_compile is False
+    assert fast.training_options() == default.training_options()

@@ -102,6 +102,8 @@ def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, ret
               help="Pack each micro-batch into one row with per-conversation position ids. [padding-free]")
 @click.option("--attn-implementation", default=None, help="e.g. sdpa, flash_attention_2. [the model's default]")
 @click.option("--liger/--no-liger", default=None, help="Liger layer kernels. [on a GPU when liger-kernel is installed]")
+@click.option("--compile/--no-compile", default=None,
+              help="torch.compile the model (transformers' torch_compile; the first steps compile). [off]")
 @click.option("--grad-accum", type=int, default=None, help="[effective batch / (batch size x processes)]")
 @click.option("--optimizer", default=None, help="[adamw_torch]")
 @click.option("--lr-scheduler", default=None, help="[linear]")

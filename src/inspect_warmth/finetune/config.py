@@ -48,6 +48,7 @@ class TrainConfig:
     padding_free: bool = True  # one packed row per micro-batch, position ids restart per conversation (TRL)
     attn_implementation: str | None = None  # None: the model's default (sdpa); e.g. flash_attention_2
     liger: bool | None = None  # Liger layer kernels (RMSNorm, SwiGLU, RoPE); None: on a GPU when installed
+    compile: bool = False  # torch.compile the model (transformers' torch_compile); not yet measured on a GPU
     grad_accum: int | None = None  # default: effective_batch / (batch_size x number of processes)
     optimizer: str = "adamw_torch"
     lr_scheduler: str = "linear"
@@ -108,7 +109,7 @@ class TrainConfig:
 
 #: Options that lay out the same arithmetic differently (recorded in run.json, not compared on a rerun).
 SPEED_OPTIONS: tuple[str, ...] = ("batch_size", "max_tokens_per_batch", "padding_free", "attn_implementation",
-                                  "liger", "gradient_checkpointing")
+                                  "liger", "compile", "gradient_checkpointing")
 
 
 def parse_epochs(text: str) -> list[float]:

@@ -291,6 +291,7 @@ def speed_plan(config: TrainConfig, model: Any | None = None) -> dict[str, Any]:
     ``micro_batch x accumulation x processes`` is the effective batch; ``padding_free`` packs each micro-batch into
     one row (TRL's ``padding_free``: position ids restart per conversation, so attention stays within each one);
     ``liger`` applies Liger's layer kernels (the loss already runs through TRL's fused, chunked LM head);
+    ``compile`` runs the model through ``torch.compile`` (transformers' ``torch_compile``);
     ``gradient_checkpointing`` is on only when a micro-batch's estimated activations exceed 80% of the GPU memory
     left after loading the model."""
     import importlib.util
@@ -313,6 +314,7 @@ def speed_plan(config: TrainConfig, model: Any | None = None) -> dict[str, Any]:
     elif liger and importlib.util.find_spec("liger_kernel") is None:
         raise ValueError("--liger needs the package liger-kernel (pip install liger-kernel)")
     plan["liger"] = bool(liger)
+    plan["compile"] = config.compile
     checkpointing = config.gradient_checkpointing
     if checkpointing is None:
         checkpointing, plan["gradient_checkpointing_reason"] = False, "auto: CPU (memory is not the limit)"
@@ -372,6 +374,7 @@ def sft_config(config: TrainConfig, plan: dict[str, Any], output_dir: Path, **ov
         "gradient_checkpointing": plan["gradient_checkpointing"],  # TRL's own default is True: always say
         "padding_free": plan["padding_free"],
         "use_liger_kernel": plan["liger"],
+        "torch_compile": plan.get("compile", False),
         "save_strategy": "no",  # saves come from the epoch callback
         "save_total_limit": 1,  # the trainer keeps only its latest full checkpoint (to resume)
         "logging_steps": config.logging_steps,
