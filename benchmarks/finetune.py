@@ -292,8 +292,8 @@ def report(result: dict[str, Any], peak_tflops: float | None) -> float:
     mfu = flops / (peak_tflops * 1e12) if peak_tflops else math.nan
     plan = result["plan"]
     print(f"{result['label']:>9}: micro-batch {plan['micro_batch']} x accumulation {plan['accumulation']}, "
-          f"padding-free {plan['padding_free']}, liger {plan['liger']}, compile {plan['compile']}, gradient checkpointing "
-          f"{plan['gradient_checkpointing']}; {result['tokens']:,} tokens in {result['seconds']:.2f} s = "
+          f"padding-free {plan['padding_free']}, liger {plan['liger']}, compile {plan['compile']}, gradient "
+          f"checkpointing {plan['gradient_checkpointing']}; {result['tokens']:,} tokens in {result['seconds']:.2f} s = "
           f"{result['tokens_per_s']:,.0f} tokens/s, {flops / 1e12:.2f} TFLOP/s, MFU {mfu:.1%}; "
           f"train loss per step {[round(x, 4) for x in result['train_losses']]}; per-token loss after the steps "
           f"{result['eval_loss']:.6f}" + (f"; peak memory {result['peak_memory_gib']:.1f} GiB"
