@@ -318,3 +318,26 @@ def test_padded_head_gives_the_heads_logits(char_gpt2_dir: Path) -> None:
         assert torch.isneginf(logits[:, vocab:]).all()
         torch.testing.assert_close(torch.log_softmax(logits, -1)[:, :vocab], torch.log_softmax(head(hidden), -1))
     assert padded_head(model)[0] is weight  # built once per model
+
+
+def test_aligned_head_is_used_as_it_is(tiny_gpt2_dir: Path) -> None:
+    """A head whose width is already a multiple of 64 (49,152 here) is not copied."""
+    from inspect_warmth.warmth.socio_t import load_lm, padded_head
+
+    model, _ = load_lm(str(tiny_gpt2_dir), "cpu")
+    weight, bias = padded_head(model)
+    assert weight is model.get_output_embeddings().weight and bias is None
+
+
+@pytest.mark.parametrize("rng", ["private", "global"])
+def test_first_scoring_of_a_fresh_model_is_reproducible(char_gpt2_dir: Path, rng: str) -> None:
+    """The head-split probe runs before the dropout masks: a model's first scoring with dropout on draws the same
+    masks as any later one with the same seed, and the probe still finds the clean split (it used to run with
+    the private masks applied, consuming them and failing). Unit of independence: one freshly loaded model."""
+    from inspect_warmth.warmth.socio_t import _splits_cleanly, load_lm
+
+    load_lm.cache_clear()
+    kwargs = {"lm": str(char_gpt2_dir), "samples": 3, "seed": 2, "device": "cpu", "rng": rng}
+    first = score_texts(TEXTS[:2], **kwargs)  # type: ignore[arg-type]
+    assert _splits_cleanly(load_lm(str(char_gpt2_dir), "cpu")[0])
+    assert score_texts(TEXTS[:2], **kwargs) == first  # type: ignore[arg-type]

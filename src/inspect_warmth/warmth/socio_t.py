@@ -352,14 +352,15 @@ def _splits_cleanly(model: Any) -> bool:
 
 #: The vocabulary projection's output width is padded to a multiple of this (see :func:`padded_head`).
 HEAD_ALIGN = 64
-_PADDED_HEADS: weakref.WeakKeyDictionary[Any, tuple[torch.Tensor, torch.Tensor]] = weakref.WeakKeyDictionary()
+_PADDED_HEADS: weakref.WeakKeyDictionary[Any, tuple[torch.Tensor, torch.Tensor | None]] = weakref.WeakKeyDictionary()
 
 
-def padded_head(model: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def padded_head(model: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The model's vocabulary projection as (weight (V', d), bias (V',)) with V' = V rounded up to a multiple of
     :data:`HEAD_ALIGN`: the real rows unchanged, zero rows after them, bias 0 (or the head's own bias) on the real
     columns and -inf on the padding, so ``F.linear(h, weight, bias)`` is the head's logits followed by columns
-    that softmax gives probability 0 (log-softmax and its gather over real targets are unchanged).
+    that softmax gives probability 0 (log-softmax and its gather over real targets are unchanged). An aligned head
+    is returned as it is (its weight and bias, which may be None).
 
     Why: GPT-2's V = 50,257 leaves the logits' rows misaligned, and on an H200 cuBLAS then ran the projection on a
     Turing-era kernel (42% of GPU time in a profile of the paper's workload); an aligned width gets the current
@@ -371,6 +372,8 @@ def padded_head(model: Any) -> tuple[torch.Tensor, torch.Tensor]:
     head = model.get_output_embeddings()
     vocab, width = head.weight.shape
     padded = -(-vocab // HEAD_ALIGN) * HEAD_ALIGN
+    if padded == vocab:  # aligned already (SmolLM2's 49,152, Llama 3's 128,256): the head itself, no copy
+        return head.weight, head.bias
     with torch.no_grad():
         weight = head.weight.new_zeros(padded, width)
         weight[:vocab] = head.weight
@@ -423,11 +426,13 @@ def _row_loss_sums(
     rows: np.ndarray,
     mode: str,
     *,
+    split: bool,
     device: str,
     batch_size: int | None,
     progress: bool,
 ) -> np.ndarray:
-    """Summed token cross-entropy of each requested row (a row index may repeat: one repeat each)."""
+    """Summed token cross-entropy of each requested row (a row index may repeat: one repeat each); ``split``: the
+    model's head splits off cleanly (:func:`_splits_cleanly`)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -437,7 +442,6 @@ def _row_loss_sums(
     own_len = torch.as_tensor(plan.own_len, device=device)
     need_t = torch.as_tensor(need, device=device)
     vocab = int(model.get_output_embeddings().weight.shape[0])
-    split = _splits_cleanly(model)
     budget = _budget(device)
     head_chunk = max(budget.logits_bytes // (4 * vocab), 1)
     token_budget = budget.body_tokens if split else head_chunk
@@ -580,12 +584,13 @@ def set_values(
     elif dropout:
         masks = seeded_global_rng(device, seed)
     with _COMPUTE_LOCK:
+        split = _splits_cleanly(model)  # before the masks: its probe must neither draw from them nor see dropout
         was_training = model.training
         model.train(dropout)
         try:
             with masks, torch.inference_mode():
                 sums = _row_loss_sums(
-                    model, plan, rows, mode, device=device, batch_size=batch_size, progress=progress
+                    model, plan, rows, mode, split=split, device=device, batch_size=batch_size, progress=progress
                 )
         finally:
             model.train(was_training)
