@@ -90,7 +90,7 @@ def demo_record(settings: DemoSettings, *, quick: bool, seed: int, grader: str |
     JSON values: the scale and its settings, the options, the question set (``""``: the real files found through
     ``INSPECT_WARMTH_DATA``, the cache or a download) and the base checkpoint's path."""
     record = {"scale": "quick" if quick else "full", **asdict(settings), "seed": seed, "grader": grader,
-              "judge_context": judge_context, "rewriter": rewriter, "questions": questions, "base_model": base}
+              "judge_context": judge_context, "rewriter": rewriter, "question_set": questions, "base_model": base}
     return dict(json.loads(json.dumps(record)))
 
 
