@@ -193,8 +193,9 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
             result.capped_at_tokens = warmup_max_tokens
         with engine_for({first_variant: first_spec}, plan.server_args, say) as engine:
             result.engine_note, result.start_seconds = engine.note, engine.start_seconds
+            model_args = {**plan.model_args, **engine.model_args.get(first_variant, {})}
             seconds, tokens, n_timed = _time_generations(engine.variants[first_variant], prompts, config,
-                                                         plan.model_args, warmup, engine.max_connections)
+                                                         model_args, warmup, engine.max_connections)
         if result.capped_at_tokens is not None and tokens > 0 and full_tokens:
             result.seconds_per_generation = seconds / tokens * full_tokens
         else:
@@ -328,7 +329,6 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
     reason). Raises :class:`LogDirMismatch` when a variant's log directory holds logs of other tasks (another
     sample count, model, condition set or code version), before generating anything for that variant.
     """
-
     from inspect_warmth.providers.vllm_engine import engine_for, group_by_base
 
     ok = True
@@ -344,7 +344,8 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
                 for index, (args, tasks) in enumerate(groups.items()):
                     log_dir = plan.variant_log_dir(variant)
                     log_dir = log_dir if index == 0 else f"{log_dir}-capability"
-                    success = _eval_set_or_explain(tasks, log_dir, model, dict(args), model_args=plan.model_args,
+                    model_args = {**plan.model_args, **engine.model_args.get(variant, {})}
+                    success = _eval_set_or_explain(tasks, log_dir, model, dict(args), model_args=model_args,
                                                    model_roles=roles,
                                                    metadata={"variant": variant, "family": plan.family},
                                                    **{**connections, **eval_set_args})
