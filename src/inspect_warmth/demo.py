@@ -12,6 +12,9 @@
 Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA
 adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
 
+``--out`` records the demo's settings (:mod:`inspect_warmth.demo_outdir`): the same command again resumes, other
+settings stop before any work (or, with ``--overwrite``, replace that demo).
+
 At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
 setting that differs from the paper is printed before the run.
 """
