@@ -38,6 +38,8 @@ WARM_EPOCH = 2.0
 #: Error budget of the frontier's choice: the warmest epoch at most this many percentage points above the base.
 FRONTIER_BUDGET_PP = 2.0
 STUDY_TASKS = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+#: The question set recorded when the real benchmark files are found without --data-dir.
+REAL_FILES = "the real benchmark files (INSPECT_WARMTH_DATA, the cache or a download)"
 FAMILY = "smollm2-135m"
 
 
@@ -90,8 +92,8 @@ FULL = DemoSettings(questions=12, max_tokens=80, train_conversations=40, validat
 def demo_record(settings: DemoSettings, *, quick: bool, seed: int, grader: str | None, judge_context: str,
                 rewriter: str | None, questions: str, base: str) -> dict[str, Any]:
     """Everything that decides what the demo writes (the ``demo.json`` of :mod:`inspect_warmth.demo_outdir`), as
-    JSON values: the scale and its settings, the options, the question set (``""``: the real files found through
-    ``INSPECT_WARMTH_DATA``, the cache or a download) and the base checkpoint's path."""
+    JSON values: the scale and its settings, the options, the question set (a directory, or the real files found
+    through ``INSPECT_WARMTH_DATA``, the cache or a download) and the base checkpoint's path."""
     record = {"scale": "quick" if quick else "full", **asdict(settings), "seed": seed, "grader": grader,
               "judge_context": judge_context, "rewriter": rewriter, "question_set": questions, "base_model": base}
     return dict(json.loads(json.dumps(record)))
@@ -236,9 +238,9 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
                            for plan in plans)
         except LogDirMismatch as exc:  # same settings (demo.json), other code or engine than the logs were made with
             raise click.ClickException(
-                f"{exc}\nThe demo's settings match {out / MANIFEST_FILE}, so the code or the engine changed since "
-                f"(vLLM against its hf/ fallback). Give a fresh --out DIR, or rerun with --overwrite to delete the "
-                f"demo in {out} and start afresh.") from exc
+                f"{exc}\nThe demo's settings match {out / MANIFEST_FILE}, so what changed is the code (another "
+                "version of inspect-warmth) or the engine (vLLM one time, its hf/ fallback the other). Give a fresh "
+                f"--out DIR, or rerun with --overwrite to delete the demo in {out} and start afresh.") from exc
     if not finished:
         raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
     return logs, engines, epochs
@@ -375,15 +377,15 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     base_dir = bundled_model_dir()
     bench_dir, bench_text = find_benchmarks(data_dir)
     record = demo_record(settings, quick=quick, seed=seed, grader=grader, judge_context=judge_context,
-                         rewriter=rewriter, questions=bench_dir, base=str(base_dir))
+                         rewriter=rewriter, questions=bench_dir or REAL_FILES, base=str(base_dir))
     plan_line = prepare_out(out, record, overwrite)  # stops here, having changed nothing, on other settings
     click.secho("inspect-warmth demo: SmolLM2-135M-Instruct, made warm, measured offline", bold=True, err=True)
     click.echo("settings that differ from the paper (PAPER.md §2–4):", err=True)
     for line in settings.differences():
         click.echo(f"  - {line}", err=True)
 
-    total = 6
     click.echo(plan_line, err=True)
+    total = 6
     _step(1, total, "bundled model")
     click.echo(f"base checkpoint: {base_dir}", err=True)
 

@@ -293,7 +293,7 @@ def mismatch_lines(log_dir: str, tasks: Sequence[str], model: str, task_args: di
                                                                                            fallback=str):
                 add(f"model argument {key}: differs")
         logged_tokens = header.model_generate_config.max_tokens
-        if max_tokens is not None and logged_tokens != max_tokens:
+        if logged_tokens != max_tokens:
             add(f"max_tokens: {logged_tokens} in the logs, {max_tokens} now")
         if short_name(header.task) not in names:
             add(f"task {header.task}: in the logs, not run now")
