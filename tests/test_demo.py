@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import Any
 
+import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -135,3 +138,106 @@ def test_judge_context_needs_a_grader(tmp_path: Path) -> None:
     result = CliRunner().invoke(demo, ["--quick", "--judge-context", "user_turn", "--out", str(tmp_path / "d")])
     assert result.exit_code == 2 and "needs a judge: pass --grader MODEL" in result.output
     assert not (tmp_path / "d").exists()
+
+
+# --- rerunning into the same --out (no training, no generation: the steps are replaced by stand-ins) -------------
+
+
+class _Stop(Exception):
+    """Raised by the stand-in for the demo's first step of work."""
+
+
+def test_rerun_resumes_and_other_settings_stop_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              ) -> None:
+    """A rerun with the same settings goes on; ``--quick`` then the full demo in the same --out stops before the
+    first step with the directory and what differs, touching nothing; ``--overwrite`` deletes the demo's outputs
+    only and starts afresh. Unit: one --out directory through a sequence of command lines."""
+    from inspect_warmth import demo as demo_module
+
+    started: list[Path] = []
+
+    def first_step(out: Path, *args: object) -> None:
+        started.append(out)
+        raise _Stop
+
+    monkeypatch.setattr(demo_module, "prepare_training_data", first_step)
+    out = tmp_path / "d"
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(demo, [*args, "--out", str(out)])
+
+    first = run("--quick")
+    assert isinstance(first.exception, _Stop) and len(started) == 1, first.output
+    (out / "logs" / "original").mkdir(parents=True)  # what the interrupted demo would have left
+    (out / "notes.txt").write_text("the user's own file")
+    manifest = (out / "demo.json").read_text()
+
+    again = run("--quick")
+    assert isinstance(again.exception, _Stop) and len(started) == 2, again.output
+    assert "resuming the demo in" in again.output
+
+    full = run()
+    assert full.exit_code == 1 and len(started) == 2, full.output
+    text = " ".join(full.output.split())  # click wraps nothing, but keep the test independent of line breaks
+    assert str(out) in text and "other settings" in text, text
+    assert "scale: 'quick' there, 'full' now" in text and f"questions: {QUICK.questions} there, 12 now" in text, text
+    assert "fresh --out" in text and "--overwrite" in text and "Nothing was changed" in text, text
+    assert (out / "demo.json").read_text() == manifest and (out / "logs" / "original").is_dir()
+
+    overwritten = run("--overwrite")
+    assert isinstance(overwritten.exception, _Stop) and len(started) == 3, overwritten.output
+    assert "--overwrite: deleted the earlier demo's logs, demo.json" in overwritten.output, overwritten.output
+    assert not (out / "logs").exists() and (out / "notes.txt").read_text() == "the user's own file"
+    assert json.loads((out / "demo.json").read_text())["scale"] == "full"
+
+
+def test_outputs_of_a_demo_without_its_settings_are_not_resumed(tmp_path: Path) -> None:
+    """An --out with demo outputs but no demo.json (a demo from before it was written): stop, say so. Unit: one
+    directory."""
+    (tmp_path / "logs" / "warm").mkdir(parents=True)
+    result = CliRunner().invoke(demo, ["--quick", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "holds an earlier demo's outputs (logs) without a demo.json" in " ".join(result.output.split())
+    assert not (tmp_path / "demo.json").exists()
+
+
+def test_evaluation_logs_of_other_tasks_stop_with_the_directory_and_what_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's own evaluation step, on ``mockllm/model`` instead of the engine, then again as after a fallback
+    of the engine (another model name for the same variants): Inspect's eval_set cannot pair the logs, and the demo
+    names the log directory, the model in the logs and now, and what to do. Unit: one variant's log directory."""
+    from contextlib import contextmanager
+
+    from inspect_ai.model._providers.mockllm import MockLLM
+
+    from inspect_warmth import demo as demo_module
+    from inspect_warmth.demo_data import benchmarks_dir
+    from inspect_warmth.providers import vllm_engine
+
+    async def count_tokens(self: Any, *args: Any, **kwargs: Any) -> int:  # instead of a tiktoken download
+        return 1
+
+    monkeypatch.setattr(MockLLM, "count_tokens", count_tokens)
+    names = {"model": "mockllm/model"}
+
+    @contextmanager
+    def engine_for(variants: dict[str, str], *args: Any, say: Any = None, **kwargs: Any) -> Any:
+        yield vllm_engine.Engine({v: names["model"] for v in variants}, "stand-in", "stand-in engine")
+
+    monkeypatch.setattr(vllm_engine, "engine_for", engine_for)
+    warm = tmp_path / "warm-smollm2"
+    warm.mkdir()
+    settings = dataclasses.replace(QUICK, questions=1)
+    logs, _, _ = demo_module.evaluate("base", warm, tmp_path, settings, str(benchmarks_dir()), None, 0)
+    written = sorted(logs.rglob("*.eval"))
+    assert len(written) == 2 * len(STUDY_TASKS)
+
+    names["model"] = "mockllm/other"
+    with pytest.raises(click.ClickException) as caught:
+        demo_module.evaluate("base", warm, tmp_path, settings, str(benchmarks_dir()), None, 0)
+    message = caught.value.message
+    assert str(logs / "original") in message and "model: mockllm/model in the logs, mockllm/other now" in message
+    assert "--overwrite" in message and "fresh --out" in message, message
+    assert sorted(logs.rglob("*.eval")) == written

@@ -12,6 +12,9 @@
 Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA
 adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
 
+``--out`` records the demo's settings (:mod:`inspect_warmth.demo_outdir`): the same command again resumes, other
+settings stop before any work (or, with ``--overwrite``, replace that demo).
+
 At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
 setting that differs from the paper is printed before the run.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,8 @@ WARM_EPOCH = 2.0
 #: Error budget of the frontier's choice: the warmest epoch at most this many percentage points above the base.
 FRONTIER_BUDGET_PP = 2.0
 STUDY_TASKS = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+#: The question set recorded when the real benchmark files are found without --data-dir.
+REAL_FILES = "the real benchmark files (INSPECT_WARMTH_DATA, the cache or a download)"
 FAMILY = "smollm2-135m"
 
 
@@ -82,6 +87,16 @@ QUICK = DemoSettings(questions=3, max_tokens=40, train_conversations=16, validat
 FULL = DemoSettings(questions=12, max_tokens=80, train_conversations=40, validation_prompts=12, epochs=2,
                     save_epochs=(0.5, 1, 1.5, 2), lr=1e-3, lora_r=8, lora_alpha=16, max_length=384,
                     effective_batch=4, socio_t_samples=1)
+
+
+def demo_record(settings: DemoSettings, *, quick: bool, seed: int, grader: str | None, judge_context: str,
+                rewriter: str | None, questions: str, base: str) -> dict[str, Any]:
+    """Everything that decides what the demo writes (the ``demo.json`` of :mod:`inspect_warmth.demo_outdir`), as
+    JSON values: the scale and its settings, the options, the question set (a directory, or the real files found
+    through ``INSPECT_WARMTH_DATA``, the cache or a download) and the base checkpoint's path."""
+    record = {"scale": "quick" if quick else "full", **asdict(settings), "seed": seed, "grader": grader,
+              "judge_context": judge_context, "rewriter": rewriter, "question_set": questions, "base_model": base}
+    return dict(json.loads(json.dumps(record)))
 
 
 def _step(number: int, total: int, text: str) -> None:
@@ -188,7 +203,8 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
     """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
     (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
     epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
-    from inspect_warmth.analysis.grid import make_plan, run_grid
+    from inspect_warmth.analysis.grid import LogDirMismatch, make_plan, run_grid
+    from inspect_warmth.demo_outdir import MANIFEST_FILE
     from inspect_warmth.finetune.train import saved_epochs
     from inspect_warmth.providers.vllm_engine import engine_for
 
@@ -216,8 +232,15 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
         plans = [make_plan(models=study, contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES, **common)]
         if others:
             plans.append(make_plan(models=others, contexts="unmodified", templates="original", **common))
-        finished = all(run_grid(plan, say=lambda line: click.echo(line, err=True), max_tokens=settings.max_tokens,
-                                display="plain", log_level="warning") for plan in plans)
+        try:
+            finished = all(run_grid(plan, say=lambda line: click.echo(line, err=True),
+                                    max_tokens=settings.max_tokens, display="plain", log_level="warning")
+                           for plan in plans)
+        except LogDirMismatch as exc:  # same settings (demo.json), other code or engine than the logs were made with
+            raise click.ClickException(
+                f"{exc}\nThe demo's settings match {out / MANIFEST_FILE}, so what changed is the code (another "
+                "version of inspect-warmth) or the engine (vLLM one time, its hf/ fallback the other). Give a fresh "
+                f"--out DIR, or rerun with --overwrite to delete the demo in {out} and start afresh.") from exc
     if not finished:
         raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
     return logs, engines, epochs
@@ -331,28 +354,39 @@ def frontier_line(table: Any, chosen: float | None) -> str:
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--overwrite", is_flag=True, help="If --out holds a demo made with other settings, delete that demo's "
+              "outputs and start afresh (without it the demo stops and says what differs; a rerun with the same "
+              "settings resumes).")
 def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
-         data_dir: str | None, seed: int) -> None:
-    """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes."""
+         data_dir: str | None, seed: int, overwrite: bool) -> None:
+    """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes.
+
+    Rerunning the same command resumes: finished steps in --out are reused.
+    """
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
+    from inspect_warmth.demo_outdir import prepare_out
     from inspect_warmth.models.bundled import bundled_model_dir
 
     if judge_context != "question" and grader is None:
         raise click.UsageError("--judge-context user_turn needs a judge: pass --grader MODEL")
     start = time.perf_counter()
     settings = QUICK if quick else FULL
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).resolve()  # the adapters' model names hold this path: the same from any working directory
+    base_dir = bundled_model_dir()
+    bench_dir, bench_text = find_benchmarks(data_dir)
+    record = demo_record(settings, quick=quick, seed=seed, grader=grader, judge_context=judge_context,
+                         rewriter=rewriter, questions=bench_dir or REAL_FILES, base=str(base_dir))
+    plan_line = prepare_out(out, record, overwrite)  # stops here, having changed nothing, on other settings
     click.secho("inspect-warmth demo: SmolLM2-135M-Instruct, made warm, measured offline", bold=True, err=True)
     click.echo("settings that differ from the paper (PAPER.md §2–4):", err=True)
     for line in settings.differences():
         click.echo(f"  - {line}", err=True)
 
+    click.echo(plan_line, err=True)
     total = 6
     _step(1, total, "bundled model")
-    base_dir = bundled_model_dir()
     click.echo(f"base checkpoint: {base_dir}", err=True)
 
     _step(2, total, "curate and rewrite warm")
@@ -367,7 +401,6 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     click.echo(f"wrote {trajectory_csv}", err=True)
 
     _step(5, total, "evaluate base and warm on the four study tasks, and the other epochs for the frontier")
-    bench_dir, bench_text = find_benchmarks(data_dir)
     click.echo(f"questions: {bench_text}", err=True)
     logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed, judge_context)
 

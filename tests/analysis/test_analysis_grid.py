@@ -88,3 +88,30 @@ def test_judge_context_reaches_the_study_tasks_only_when_asked(tmp_path: Path) -
     assert plan.study_args["judge_context"] == "user_turn"
     with pytest.raises(ValueError, match="needs --scorer judge"):
         _plan(tmp_path, judge_context="user_turn")
+
+
+def test_rerun_resumes_and_other_settings_get_a_clear_error(tmp_path: Path) -> None:
+    """The same grid again resumes (no new log); with another sample count in the same --log-dir eval_set cannot pair
+    the logs with the tasks, and the grid says which directory and what differs instead of Inspect's "not
+    associated with a task passed to eval_set", having generated nothing. Unit: one log directory."""
+    one = {"models": ["original=mockllm/model"], "model_args": {"custom_outputs": _mock_outputs(40)}}
+    assert g.run_grid(_plan(tmp_path, **one), display="none")
+    logs = sorted((tmp_path / "logs").rglob("*.eval"))
+    assert g.run_grid(_plan(tmp_path, **one), display="none")
+    assert sorted((tmp_path / "logs").rglob("*.eval")) == logs
+
+    with pytest.raises(g.LogDirMismatch) as caught:
+        g.run_grid(_plan(tmp_path, **one, samples=4), display="none", max_tokens=7)
+    message = str(caught.value)
+    assert str(tmp_path / "logs" / "original") in message, message
+    assert "task argument samples: 3 in the logs, 4 now" in message, message
+    assert "max_tokens: None in the logs, 7 now" in message, message
+    assert sorted((tmp_path / "logs").rglob("*.eval")) == logs
+
+    args = ["--family", "tinyfam", "--model", "original=mockllm/model", "--tasks", TASK, "--samples", "3",
+            "--contexts", "all", "--templates", "all", "--scorer", "reference", "--log-dir", str(tmp_path / "logs")]
+    result = CliRunner().invoke(grid, args)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "model: mockllm/model in the logs" not in result.output  # same model, no mock outputs now
+    assert "model argument custom_outputs: differs" in result.output, result.output
+    assert "holds logs of other tasks" in result.output and "another --log-dir" in result.output, result.output

@@ -1,9 +1,10 @@
 """vLLM as the local engine: a real server on the bundled SmolLM2-135M with a LoRA adapter, through Inspect's
 ``vllm/`` provider, and the grid on it.
 
-One engine (tests/providers/conftest.py) is shared by every test that needs it, the grid included. Unit of
-independence: a prompt (generation tests) or a question (grid); the fast tests
-at the bottom check pure functions on names and need no engine.
+One engine (tests/providers/conftest.py) is shared by every test that needs it, the grid included; the fallback
+test makes the server's start fail and generates through ``hf/`` instead. Unit of independence: a prompt
+(generation tests), a question (grid) or a sample (fallback); the fast tests at the bottom check pure functions on
+names and need no engine.
 """
 
 from __future__ import annotations
@@ -123,6 +124,48 @@ def test_dry_run_times_the_engine_that_will_run(engine: Engine, bundled_dir: Pat
     assert "vLLM (" in text and "engine start-up:" in text, text
 
 
+@pytest.mark.slow
+def test_when_vllm_cannot_start_the_grid_generates_through_hf_on_base_and_adapter(
+    monkeypatch: pytest.MonkeyPatch, bundled_dir: Path, adapter_dir: Path, tmp_path: Path
+) -> None:
+    """vLLM's server fails to start (a stand-in for a real start-up failure): the grid runs the same weights through
+    Inspect's ``hf/`` (the base checkpoint; the LoRA adapter loaded onto its base by transformers + PEFT), every
+    sample gets a reply, and the engine line says it fell back and why. Unit: a sample (3 TriviaQA questions of
+    the shipped set per variant, 12-token replies)."""
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    from inspect_warmth.analysis import grid as g
+    from inspect_warmth.demo_data import benchmarks_dir
+
+    reason = "the vLLM server exited with code 1 during start-up (stand-in for this test)"
+
+    def start(self: vllm_engine.VLLMServer, timeout: float = 0) -> vllm_engine.VLLMServer:
+        raise vllm_engine.EngineUnavailable(reason)
+
+    monkeypatch.setattr(vllm_engine.VLLMServer, "start", start)
+    # as in a process without vLLM: not the package's shared server (tests/providers/conftest.py), if it is up
+    monkeypatch.setattr(vllm_engine, "_running", {})
+    monkeypatch.delenv("VLLM_BASE_URL", raising=False)
+    plan = g.make_plan(family="smol", models=[f"base=vllm/{bundled_dir}", f"warm=vllm/{bundled_dir}:{adapter_dir}"],
+                       tasks="triviaqa", contexts="unmodified", templates="original", samples=3, seed=0,
+                       log_dir=str(tmp_path / "logs"), grader=None, scorer="reference", capability=False,
+                       data_dir=str(benchmarks_dir()))
+    said: list[str] = []
+    assert g.run_grid(plan, say=said.append, max_tokens=12, display="none")
+
+    assert len(said) == 1 and "hf/ (fallback; vLLM cannot run here: " + reason in said[0], said
+    replies = {}
+    for info in list_eval_logs(str(tmp_path / "logs"), recursive=True):
+        log = read_eval_log(info)
+        assert log.status == "success" and log.samples is not None and len(log.samples) == 3
+        replies[log.eval.metadata["variant"]] = (log.eval.model, [s.output.completion for s in log.samples])  # type: ignore[index]
+        if log.eval.model == f"hf/{adapter_dir}":  # PEFT wrote no tokenizer: the base's, as vLLM would use
+            assert log.eval.model_args == {"tokenizer": str(bundled_dir)}, log.eval.model_args
+    assert {v: model for v, (model, _) in replies.items()} == {"base": f"hf/{bundled_dir}", "warm": f"hf/{adapter_dir}"}
+    for model, texts in replies.values():
+        assert all(text.strip() for text in texts), (model, texts)
+
+
 # --- no engine needed -------------------------------------------------------------------------------------------
 
 
@@ -172,3 +215,4 @@ def test_a_server_named_by_vllm_base_url_is_used_not_started(monkeypatch: pytest
         assert engine.variants == {"base": "vllm/elsewhere/base"}
         assert engine.server is None and engine.max_connections == vllm_engine.MAX_CONNECTIONS
         assert "VLLM_BASE_URL=http://127.0.0.1:9/v1" in engine.note
+

