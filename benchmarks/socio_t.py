@@ -13,12 +13,13 @@ texts with the same model, dropout off (so both are deterministic and comparable
 Prints both times, the largest absolute difference of the scores (float32, faithful mode), and ends with
 ``ratio=<reference time / our time> max_abs_diff=<x>``. On CPU it also prints an H100 extrapolation for the paper's
 workload; ``--workload`` instead measures it: 1,500 replies x 100 samples, dropout on, faithful mode, in ``--dtype``
-(bfloat16 by default on a GPU), with dropout masks from ``--rng`` (``global``: torch's fused kernels, as the ``inspect-
-warmth warmth`` command runs; ``private``: SocioT's own generator, as the Inspect scorer runs; ``both``, the default),
-and appends `` workload_s=<seconds>`` (global) and/or `` workload_private_s=<seconds>`` to the last line (the goal on
-one H100/H200: <= 30 s). ``random-gpt2-small`` is GPT-2 small's shape (124M parameters, vocabulary 50,257) with random
-weights (the timing of the paper's LM without a download) and the tokenizer of ``--tokenizer`` (default: the bundled
-SmolLM2 tokenizer, a BPE of similar compression; save it with ``--save-tokenizer DIR`` for a machine without it).
+(bfloat16 by default on a GPU), with dropout masks from ``--rng`` (``global``: torch's fused kernels, as the
+``inspect-warmth warmth`` command runs; ``private``: SocioT's own generator, as the Inspect scorer runs; ``both``, the
+default), and appends `` workload_s=<seconds>`` (global) and/or `` workload_private_s=<seconds>`` to the last line (the
+goal on one H100/H200: <= 30 s); with ``--profile`` also a ``torch.profiler`` table of 1/60 of it per source of masks.
+``random-gpt2-small`` is GPT-2 small's shape (124M parameters, vocabulary 50,257) with random weights (the timing of the
+paper's LM without a download) and the tokenizer of ``--tokenizer`` (default: the bundled SmolLM2 tokenizer, a BPE of
+similar compression; save it with ``--save-tokenizer DIR`` for a machine without it).
 """
 
 from __future__ import annotations
