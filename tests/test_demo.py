@@ -241,3 +241,23 @@ def test_evaluation_logs_of_other_tasks_stop_with_the_directory_and_what_differs
     assert str(logs / "original") in message and "model: mockllm/model in the logs, mockllm/other now" in message
     assert "--overwrite" in message and "fresh --out" in message, message
     assert sorted(logs.rglob("*.eval")) == written
+
+
+def test_training_made_by_other_code_stops_with_what_to_do(tmp_path: Path, tiny_llama_dir: Path) -> None:
+    """Same demo settings, but OUT/warm-smollm2 holds a run whose training options differ (another version of the
+    code): the demo names them and points to --overwrite or a fresh --out, before loading any model. Unit: one
+    training directory."""
+    from inspect_warmth import demo as demo_module
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.warm.jsonl").write_text(json.dumps({"id": "c0", "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, friend!"}]}) + "\n")
+    run = tmp_path / "warm-smollm2"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"options": {"lr": 123.0}, "speed": {}}))
+    with pytest.raises(click.ClickException) as caught:
+        demo_module.train_warm(data, tmp_path, str(tiny_llama_dir), QUICK, 0)
+    message = " ".join(caught.value.message.split())
+    assert f"{run} holds a run with other options" in message and "lr" in message
+    assert "--overwrite" in message and "fresh --out" in message

@@ -176,8 +176,9 @@ def prepare_training_data(out: Path, settings: DemoSettings, rewriter: str | Non
 
 
 def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: int) -> Path:
+    from inspect_warmth.demo_outdir import MANIFEST_FILE
     from inspect_warmth.finetune.config import TrainConfig
-    from inspect_warmth.finetune.train import train
+    from inspect_warmth.finetune.train import RunOptionsMismatch, train
 
     config = TrainConfig(data_dir=str(data), style="warm", base=base, out=str(out / "warm-smollm2"),
                          epochs=settings.epochs, save_epochs=list(settings.save_epochs), select_epoch=WARM_EPOCH,
@@ -185,7 +186,13 @@ def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: i
                          max_length=settings.max_length, effective_batch=settings.effective_batch,
                          batch_size=settings.effective_batch,
                          seed=seed, logging_steps=5)
-    return train(config)
+    try:
+        return train(config)
+    except RunOptionsMismatch as exc:  # same settings (demo.json), so another version of the code trained it
+        raise click.ClickException(
+            f"{exc}.\nThe demo's settings match {out / MANIFEST_FILE}, so the training options changed with the code "
+            f"(another version of inspect-warmth). Give a fresh --out DIR, or rerun with --overwrite to delete the "
+            f"demo in {out} and start afresh.") from exc
 
 
 def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) -> Path:

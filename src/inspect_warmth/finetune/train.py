@@ -234,9 +234,14 @@ def merge_checkpoint(adapter_dir: Path, target: Path, dtype: str = "auto", base:
     return target
 
 
+class RunOptionsMismatch(ValueError):
+    """``OUT`` holds a training run made with other options (the message names them); it is not resumed."""
+
+
 def _check_run_options(out: Path, options: dict[str, Any]) -> None:
-    """Refuse to resume a run made with other options. ``run.json`` itself is written by :func:`_write_run_file`
-    once training starts, so a start that fails (bad data, a template error) leaves nothing that blocks a rerun."""
+    """Refuse to resume a run made with other options (:class:`RunOptionsMismatch`). ``run.json`` itself is
+    written by :func:`_write_run_file` once training starts, so a start that fails (bad data, a template error)
+    leaves nothing that blocks a rerun."""
     run = out / RUN_FILE
     if int(os.environ.get("RANK", "0")) != 0 or not run.exists():
         return
@@ -245,7 +250,7 @@ def _check_run_options(out: Path, options: dict[str, Any]) -> None:
     keys = (set(previous) | set(options)) - set(SPEED_OPTIONS)
     changed = sorted(k for k in keys if previous.get(k) != options.get(k))
     if changed:
-        raise ValueError(
+        raise RunOptionsMismatch(
             f"{out} holds a run with other options ({', '.join(changed)} differ); use another --out or "
             "delete it to start afresh"
         )
