@@ -176,7 +176,7 @@ def prepare_training_data(out: Path, settings: DemoSettings, rewriter: str | Non
 
 
 def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: int) -> Path:
-    from inspect_warmth.demo_outdir import MANIFEST_FILE
+    from inspect_warmth.demo_outdir import changed_beyond_settings
     from inspect_warmth.finetune.config import TrainConfig
     from inspect_warmth.finetune.train import RunOptionsMismatch, train
 
@@ -188,11 +188,9 @@ def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: i
                          seed=seed, logging_steps=5)
     try:
         return train(config)
-    except RunOptionsMismatch as exc:  # same settings (demo.json), so another version of the code trained it
-        raise click.ClickException(
-            f"{exc}.\nThe demo's settings match {out / MANIFEST_FILE}, so the training options changed with the code "
-            f"(another version of inspect-warmth). Give a fresh --out DIR, or rerun with --overwrite to delete the "
-            f"demo in {out} and start afresh.") from exc
+    except RunOptionsMismatch as exc:
+        raise changed_beyond_settings(out, exc, "the code (another version of inspect-warmth trained this run with "
+                                      "other training options)") from exc
 
 
 def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) -> Path:
@@ -211,7 +209,7 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
     (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
     epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
     from inspect_warmth.analysis.grid import LogDirMismatch, make_plan, run_grid
-    from inspect_warmth.demo_outdir import MANIFEST_FILE
+    from inspect_warmth.demo_outdir import changed_beyond_settings
     from inspect_warmth.finetune.train import saved_epochs
     from inspect_warmth.providers.vllm_engine import engine_for
 
@@ -243,11 +241,9 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
             finished = all(run_grid(plan, say=lambda line: click.echo(line, err=True),
                                     max_tokens=settings.max_tokens, display="plain", log_level="warning")
                            for plan in plans)
-        except LogDirMismatch as exc:  # same settings (demo.json), other code or engine than the logs were made with
-            raise click.ClickException(
-                f"{exc}\nThe demo's settings match {out / MANIFEST_FILE}, so what changed is the code (another "
-                "version of inspect-warmth) or the engine (vLLM one time, its hf/ fallback the other). Give a fresh "
-                f"--out DIR, or rerun with --overwrite to delete the demo in {out} and start afresh.") from exc
+        except LogDirMismatch as exc:
+            raise changed_beyond_settings(out, exc, "the code (another version of inspect-warmth) or the engine "
+                                          "(vLLM one time, its hf/ fallback the other)") from exc
     if not finished:
         raise click.ClickException(f"the evaluation did not finish; rerun the demo to resume (logs in {logs})")
     return logs, engines, epochs

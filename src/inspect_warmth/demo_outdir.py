@@ -28,6 +28,14 @@ class OutDirConflict(click.ClickException):
     """``--out`` holds a demo made with other settings (or of unknown settings); the message says what to do."""
 
 
+def changed_beyond_settings(out: Path, problem: Exception, what: str) -> OutDirConflict:
+    """The error for a step that cannot resume what ``out`` holds although the settings match its ``demo.json``:
+    ``problem``'s message, ``what`` changed instead (the code, the engine...), and the two ways on."""
+    return OutDirConflict(
+        f"{problem}\nThe demo's settings match {out / MANIFEST_FILE}, so what changed is {what}. Give a fresh "
+        f"--out DIR, or rerun with --overwrite to delete the demo in {out} and start afresh.")
+
+
 def setting_differences(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """``"questions: 3 there, 12 now"`` for every setting whose value differs, in ``current``'s order."""
     keys = [*current, *(k for k in previous if k not in current)]

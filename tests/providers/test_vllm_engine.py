@@ -215,4 +215,3 @@ def test_a_server_named_by_vllm_base_url_is_used_not_started(monkeypatch: pytest
         assert engine.variants == {"base": "vllm/elsewhere/base"}
         assert engine.server is None and engine.max_connections == vllm_engine.MAX_CONNECTIONS
         assert "VLLM_BASE_URL=http://127.0.0.1:9/v1" in engine.note
-

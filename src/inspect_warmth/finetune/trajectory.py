@@ -32,6 +32,11 @@ COLUMNS = ("model", "epoch", "socio_t", "socio_t_se", "n")
 Scorer = Callable[[list[str]], list[float]]
 
 
+#: SocioT's dropout masks here come from torch's fused kernels on the seeded global RNG (``socio_t`` module
+#: docstring): generation is over when scoring starts, so nothing else draws from it.
+SOCIO_T_RNG = "global"
+
+
 @dataclass
 class TrajectoryOptions:
     """Options of ``finetune trajectory``."""
@@ -53,7 +58,7 @@ class TrajectoryOptions:
         return _hash([self.limit, self.max_new_tokens, self.temperature, self.seed])
 
     def scoring_key(self) -> str:
-        return _hash([self.generation_key(), self.lm, self.samples, self.mode, self.seed, "rng=global"])
+        return _hash([self.generation_key(), self.lm, self.samples, self.mode, self.seed, f"rng={SOCIO_T_RNG}"])
 
 
 def _hash(values: Any) -> str:
@@ -154,7 +159,7 @@ def socio_t_scorer(options: TrajectoryOptions) -> Callable[[list[str]], list[flo
     def score(texts: list[str]) -> list[float]:
         results = score_texts(texts, lm=options.lm, mode=options.mode, samples=options.samples,  # type: ignore[arg-type]
                               seed=options.seed, device=options.device, allow_empty=True,
-                              rng="global")  # generation is over: nothing else draws from torch's RNG
+                              rng=SOCIO_T_RNG)
         return [r.score for r in results]
 
     return score
