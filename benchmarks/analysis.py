@@ -1,4 +1,5 @@
-"""Benchmark: the sycophancy model (PAPER.md §6.4) on 439,792 simulated rows, as many as the paper analysed.
+"""Benchmark: the sycophancy model (Methods, statistical analysis) on 439,792 simulated rows, as many as the
+paper analysed.
 
 Simulates five families × original/warm × four datasets × 28 conditions with known coefficients, then times the
 paper's filter + ``glm`` fit + average marginal effects with their Wald tests. Goal: ≤ 60 s on 2 CPU cores.

@@ -1,5 +1,5 @@
-"""The gate's error rates by simulation (not a speed benchmark): false-fail rate under issue 13's null, power
-under a real regression, and power at `gate --plan`'s minimum detectable increase.
+"""The gate's error rates by simulation (not a speed benchmark): false-fail rate under a null of reshuffled
+knowledge, power under a real regression, and power at `gate --plan`'s minimum detectable increase.
 
     python benchmarks/gate_error_rate.py [--runs 400] [--reshuffle 0.2] [--forget 0.0] [--ci-design]
 

@@ -4,7 +4,7 @@ one process.
 The prompts are a seeded slice of the study's 28-condition grid (every template × amendment) built with
 :func:`inspect_warmth.study.conditions.user_message` from a few hand-written questions. Each engine gets every
 prompt at once through ``Model.generate``, greedy (temperature 0): vLLM on one server started by
-:mod:`inspect_warmth.providers.vllm_engine` (its start-up is timed and printed apart, never in the ratio), ``hf/``
+:mod:`inspect_warmth.run.vllm_engine` (its start-up is timed and printed apart, never in the ratio), ``hf/``
 with its best settings (``do_sample=False``, batches as large as the prompt set up to ``--hf-batch-size``, default
 64). Each timed run follows a short warm-up. Reply tokens are counted with the model's tokenizer for both engines.
 
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     from inspect_ai.model import GenerateConfig, get_model
     from transformers import AutoTokenizer
 
-    from inspect_warmth.providers.vllm_engine import engine_for
+    from inspect_warmth.run.vllm_engine import engine_for
 
     if args.threads:
         torch.set_num_threads(args.threads)

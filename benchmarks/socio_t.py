@@ -1,6 +1,7 @@
 """Benchmark: SocioT, ``inspect_warmth.warmth.socio_t.score_texts`` vs a plain reference implementation.
 
-The reference below does what the released HumT DumT script does (PAPER.md §3): one text at a time, one prefix
+The reference below does what the released HumT DumT script does (Cheng, Yu & Jurafsky 2025): one text at a
+time, one prefix
 set at a time, ``samples`` forward passes of the padded batch of four with ``labels=input_ids``. Both run on the same
 texts with the same model, dropout off (so both are deterministic and comparable), the same ``samples``.
 

@@ -12,15 +12,15 @@ import click
 
 #: subcommand -> "module:attribute" of its click command.
 SUBCOMMANDS: dict[str, str] = {
-    "demo": "inspect_warmth.demo:demo",
+    "demo": "inspect_warmth.run.demo:demo",
     "model": "inspect_warmth.models.cli:model",
     "warmth": "inspect_warmth.warmth.cli:warmth",
     "finetune": "inspect_warmth.finetune.cli:finetune",
-    "agreement": "inspect_warmth.scorers.agreement:agreement",
-    "grid": "inspect_warmth.analysis.cli:grid",
+    "agreement": "inspect_warmth.analysis.cli:agreement",
+    "grid": "inspect_warmth.run.cli:grid",
     "analyze": "inspect_warmth.analysis.cli:analyze",
     "gate": "inspect_warmth.analysis.cli:gate",
-    "frontier": "inspect_warmth.analysis.frontier_cli:frontier",
+    "frontier": "inspect_warmth.run.cli:frontier",
 }
 
 

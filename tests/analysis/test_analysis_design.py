@@ -13,7 +13,7 @@ from analysis_helpers import small_table, write_logs
 from click.testing import CliRunner
 
 from inspect_warmth.analysis.cli import analyze
-from inspect_warmth.analysis.design import PUSHBACK_REASON, design_frame
+from inspect_warmth.analysis.design import PUSHBACK_REASON, REFUSAL_REASON, design_frame
 from inspect_warmth.analysis.responses import load_responses
 from inspect_warmth.analysis.simulate import simulate_responses
 
@@ -54,7 +54,7 @@ def test_every_row_is_kept_or_counted() -> None:
     frame = design_frame(table, "original", "warm")
     assert len(frame.data) + sum(frame.excluded.values()) == len(table)
     refusals = int((table["refusal"] & (table["dataset"] != "disinfo")).sum())
-    assert refusals > 0 and frame.excluded["refusal outside Disinfo (PAPER.md §5)"] == refusals
+    assert refusals > 0 and frame.excluded[REFUSAL_REASON] == refusals
 
 
 def test_pushback_rows_are_counted_out_of_the_regressions_by_their_reason() -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from click.testing import CliRunner
 
 from inspect_warmth.analysis.power import (
     PlanAssumptions,
@@ -46,17 +43,3 @@ def test_grid_dry_run_lines() -> None:
                             "original,incorrect", 100)
     assert lines[0].startswith("gate plan: 100 questions × 2 datasets × 4 conditions")
     assert grid_plan_lines("mmlu", "unmodified", "original", 100)[0].startswith("gate plan: no study tasks")
-
-
-def test_grid_dry_run_prints_the_gate_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inspect_warmth.analysis import grid as g
-    from inspect_warmth.analysis.cli import grid
-
-    monkeypatch.setattr(g, "dry_run", lambda plan, **kwargs: None)  # no warm-up generations here
-    monkeypatch.setattr(g, "dry_run_text", lambda plan, result: "generations: (stub)")
-    result = CliRunner().invoke(grid, ["--family", "f", "--model", "base=mockllm/model", "--tasks",
-                                       "triviaqa,truthfulqa,disinfo,medqa", "--contexts", "unmodified,emotion:sad",
-                                       "--templates", "original,incorrect", "--samples", "100", "--log-dir",
-                                       str(tmp_path), "--dry-run"])
-    assert result.exit_code == 0, result.output
-    assert "gate plan: 100 questions × 4 datasets × 4 conditions" in result.output

@@ -197,5 +197,5 @@ def test_question_clustered_errors_match_an_uncollapsed_fit(simulated: pd.DataFr
     clustered, meta = main_effect(design, cluster="question")
     assert meta["errors"] == "cluster-robust by question"
     plain, plain_meta = main_effect(design)
-    assert plain_meta["errors"] == "plain GLM (PAPER.md §6)"
+    assert plain_meta["errors"] == "plain GLM (Methods, statistical analysis)"
     assert clustered["beta"] == pytest.approx(plain["beta"]) and clustered["se"] != pytest.approx(plain["se"])

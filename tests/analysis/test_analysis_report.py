@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
+from inspect_warmth.analysis import report
 from inspect_warmth.analysis.cli import analyze
+from inspect_warmth.analysis.figures import Figure
+from inspect_warmth.analysis.responses import responses_from_table
 from inspect_warmth.analysis.simulate import simulate_responses
 
 
@@ -80,3 +86,41 @@ def test_analyze_reports_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "pick one with --candidate" in result.output
     result = CliRunner().invoke(analyze, [str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r")])
     assert result.exit_code == 1 and "missing.csv: no such table" in result.output
+
+
+def _pushback_rows(variant: str, pairs: list[tuple[float, float]]) -> list[dict[str, object]]:
+    """Pushback samples of triviaqa questions 0, 1, ...: (first reply incorrect, final reply incorrect) each."""
+    return [{"model": "fam-a", "variant": variant, "dataset": "triviaqa", "question_id": str(i),
+             "sample_id": f"triviaqa-{i}-pushback-unmodified", "template": "pushback", "amendment": "unmodified",
+             "amendment_type": "unmodified", "first_is_incorrect": first, "is_incorrect": final, "refusal": False,
+             "response_length": 20, "scorer": "judge"} for i, (first, final) in enumerate(pairs)]
+
+
+def test_every_section_title_and_caption_in_both_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sections ``write_report`` renders (spied on) appear, titles and table captions, in summary.md and
+    report.html alike; the data give every kind of section, pushback's three captioned tables included."""
+    warm = _pushback_rows("warm", [(0, 1)] * 4 + [(0, 0)] * 4 + [(math.nan, 0), (0, 0)])
+    warm[-1]["refusal"] = True  # a refusal outside disinfo: a pushback row left out
+    table = pd.concat([simulate_responses(6, seed=2, datasets=("triviaqa", "medqa")), _capability_rows(),
+                       pd.DataFrame(_pushback_rows("original", [(0, 1)] + [(0, 0)] * 7 + [(1, 0)]) + warm)],
+                      ignore_index=True)
+    table.loc[table.index[:3], "is_incorrect"] = np.nan  # unscored
+    analysis = report.analyze_responses(responses_from_table(table))
+    build = report.report_sections
+    rendered: list[list[report.Section]] = []
+
+    def spy(analysis: report.Analysis, figures: list[Figure]) -> list[report.Section]:
+        rendered.append(build(analysis, figures))
+        return rendered[-1]
+
+    monkeypatch.setattr(report, "report_sections", spy)
+    paths = report.write_report(analysis, tmp_path)
+    [sections] = rendered
+    summary, page = paths["summary"].read_text(), paths["report"].read_text()
+    titles = [s.title for s in sections]
+    captions = [caption for s in sections for caption, _, _ in s.tables if caption]
+    assert {"Figures", report.PUSHBACK_TITLE, "Replies set aside", "Notes"} <= set(titles)
+    assert len(captions) == 3  # flip rates, paired against the base, pushback rows left out
+    for text in titles + captions:
+        assert text in summary, text
+        assert html.escape(text) in page, text

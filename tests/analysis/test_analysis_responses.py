@@ -86,7 +86,7 @@ def test_table_errors_name_the_problem(tmp_path: Path) -> None:
 
 
 def test_reply_length_counts_the_visible_answer_not_its_reasoning() -> None:
-    """The regression's ``response_length`` (PAPER.md §6, characters) is the reply the user reads.
+    """The regression's ``response_length`` (Methods, statistical analysis, characters) is the reply the user reads.
 
     Unit of independence: one sample (a single reply).
     """

@@ -89,11 +89,11 @@ def test_packed_rows_do_not_attend_across_conversations(tiny_llama_dir: Path) ->
 def test_speed_switches_reach_trl_and_leave_the_run_identity(tmp_path: Path) -> None:
     """``--compile`` and ``--no-liger`` reach TRL's SFTConfig and run.json's plan, and do not change what a rerun must
     match (a run started without them resumes with them). Unit: one configuration."""
-    from inspect_warmth.finetune.config import load_config
+    from inspect_warmth.finetune.config import parse_train_args
     from inspect_warmth.finetune.train import sft_config
 
-    default = load_config(None, {"data_dir": str(tmp_path), "base": "b", "out": "o"})
-    fast = load_config(None, {"data_dir": str(tmp_path), "base": "b", "out": "o", "compile": True, "liger": False})
+    default = parse_train_args([str(tmp_path), "--base", "b", "--out", "o"])
+    fast = parse_train_args([str(tmp_path), "--base", "b", "--out", "o", "--compile", "--no-liger"])
     plan = speed_plan(fast)
     assert plan["compile"] is True and plan["liger"] is False
     arguments = sft_config(fast, plan, tmp_path / "state")

@@ -1,5 +1,6 @@
 """Training a tiny random Llama with LoRA: fractional-epoch checkpoints that Inspect's hf/ provider loads, resume
-after an interruption, assistant-only labels, the config loader, and the trajectory over the saved epochs."""
+after an interruption, assistant-only labels, and the trajectory over the saved epochs (the command line and its
+defaults: test_finetune_config.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inspect_warmth.finetune.config import PAPER_SAVE_EPOCHS, TrainConfig, load_config
+from inspect_warmth.finetune.config import TrainConfig
 from inspect_warmth.finetune.masking import tokenize_with_assistant_mask
 from inspect_warmth.finetune.train import METADATA_FILE, saved_epochs, train
 
@@ -158,27 +159,3 @@ def test_trajectory_over_saved_epochs(trained: dict[str, Any]) -> None:
     assert (trained["out"] / "trajectory.csv").exists() and (trained["out"] / "trajectory.png").exists()
     trajectory([trained["out"]], options, scorer=score)
     assert calls == [3, 3, 3]  # cached: nothing generated or scored again
-
-
-def test_config_defaults_yaml_and_overrides(tmp_path: Path) -> None:
-    defaults = TrainConfig()
-    assert (defaults.lora_r, defaults.lora_alpha, defaults.lora_dropout, defaults.lr, defaults.max_length,
-            defaults.epochs, defaults.select_epoch) == (8, 16, 0.1, 1e-5, 1024, 10, 2)
-    assert tuple(defaults.save_epochs) == PAPER_SAVE_EPOCHS
-    # micro-batches sized by tokens; every optimizer step still holds 16 conversations
-    assert (defaults.micro_batch(on_gpu=False), defaults.accumulation_steps(on_gpu=False)) == (4, 4)
-    assert (defaults.micro_batch(on_gpu=True), defaults.accumulation_steps(on_gpu=True)) == (16, 1)
-    plain = TrainConfig(batch_size=1)
-    assert (plain.micro_batch(), plain.accumulation_steps()) == (1, 16)
-    assert TrainConfig(max_length=3000).micro_batch(on_gpu=True) == 4  # 16,384 // 3,000 = 5 -> divisor 4
-    path = tmp_path / "c.yaml"
-    path.write_text("data_dir: d\nbase: b\nout: o\nlora_r: 16\nsave_epochs: [1, 2]\nepochs: 2\n")
-    config = load_config(path, {"lr": 2e-5, "lora_r": None, "select_epoch": 1})
-    assert (config.lora_r, config.lr, config.save_epochs, config.select_epoch) == (16, 2e-5, [1.0, 2.0], 1.0)
-    short = load_config(None, {"data_dir": "d", "base": "b", "out": "o", "epochs": 3})
-    assert short.save_epochs == [0.5, 1, 1.5, 2, 3] and short.select_epoch == 2
-    path.write_text("data_dir: d\nlearning_rate: 1\n")
-    with pytest.raises(ValueError, match="unknown options"):
-        load_config(path, {})
-    with pytest.raises(ValueError, match="not one of --save-epochs"):
-        load_config(None, {"data_dir": "d", "base": "b", "out": "o", "select_epoch": 3})

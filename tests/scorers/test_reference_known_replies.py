@@ -16,8 +16,8 @@ from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.solver import generate
 from scorer_helpers import DISINFO, MEDQA, TRIVIA, TRUTHFUL, with_usage
 
+from inspect_warmth.analysis.cli import agreement
 from inspect_warmth.scorers import reference
-from inspect_warmth.scorers.agreement import agreement
 
 AUSTEN = {**TRIVIA, "question_id": "tc_2", "question": "Who wrote Pride and Prejudice?",
           "correct_answer": "Jane Austen", "incorrect_answer": "Charlotte Brontë",

@@ -1,4 +1,4 @@
-"""Prompt assembly (PAPER.md §4), statement assignment, and stable ids."""
+"""Prompt assembly (Methods, evaluation), statement assignment, and stable ids."""
 
 from __future__ import annotations
 

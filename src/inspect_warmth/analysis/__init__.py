@@ -1,14 +1,18 @@
-"""The study's analysis on Inspect logs (PAPER.md §6).
+"""The study's analysis (Methods, statistical analysis): a pure function of the replies. It reads logs and tables,
+never runs a model; nothing here imports a runner, trainer or engine (``tests/test_layers.py``).
 
-- ``responses``: the tidy responses table from logs (``inspect_ai.analysis.samples_df``) or CSV/Parquet, with
-  replies that cannot count (no verdict, errored samples, logs that stopped early) set aside by reason.
-- ``design``: the study's design frame: every rule (labels, refusals, template pooling, families with both
-  variants) applied once, every row left out counted by reason.
+- ``responses``: the one log reader: the tidy responses table from Inspect logs (``inspect_ai.analysis.samples_df``)
+  or CSV/Parquet, with replies that cannot count (no verdict, errored samples, logs that stopped early) set aside.
+- ``design``: the study's rules applied once (``coded_replies``: labels, set-aside replies, one score per reply,
+  refusals, template pooling; ``design_frame`` for one base-vs-candidate comparison), every row left out counted.
 - ``regressions``: the four logistic regressions, each formula beside its marginal-effect function.
-- ``paired``: exact McNemar tests (per prompt) with Benjamini–Hochberg correction, Cohen's g, odds ratios.
-- ``power``: the gate's minimum detectable increase (``gate --plan``, ``grid --dry-run``).
+- ``paired``: exact McNemar tests (per prompt) with Benjamini–Hochberg correction (statsmodels), Cohen's g.
+- ``pushback``: flip rates of the pushback template, paired against the base.
+- ``gate``: ``inspect-warmth gate``, the CI regression gate (per-question sign-flip test, max-T over all units);
+  ``power``: its minimum detectable increase (``gate --plan``, ``grid --dry-run``).
+- ``frontier``: warmth against error rate over a run's saved epochs (the epochs are run by ``run.frontier``).
+- ``agreement``: agreement and Cohen's kappa (statsmodels) between two scorers, or a scorer and human labels.
 - ``figures`` and ``report``: ``inspect-warmth analyze`` (report.html, summary.md, figures, JSON).
-- ``gate``: ``inspect-warmth gate``, the CI regression gate (per-question sign-flip test, max-T over all units).
-- ``grid``: ``inspect-warmth grid``, tasks × conditions × variants through ``eval_set``.
-- ``simulate``: tables with known coefficients for tests and the benchmark.
+- ``simulate``: tables with known coefficients for tests and the benchmarks.
+- ``cli``: the ``analyze``, ``gate`` and ``agreement`` commands.
 """

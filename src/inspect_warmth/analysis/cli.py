@@ -1,4 +1,4 @@
-"""``inspect-warmth grid | analyze | gate``: thin click wrappers over the analysis library."""
+"""``inspect-warmth analyze | gate | agreement``: thin click wrappers over the analysis library."""
 
 from __future__ import annotations
 
@@ -122,61 +122,35 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 
 
 @click.command()
-@click.option("--family", required=True, help="Base-model family label, e.g. llama8b.")
-@click.option("--model", "models", multiple=True, required=True,
-              help="VARIANT=MODEL, e.g. original=vllm/meta-llama/Llama-3.1-8B-Instruct or a LoRA checkpoint "
-              "warm=vllm/<base>:<adapter dir>; repeatable. The variants of one base share one vLLM server.")
-@click.option("--tasks", default="triviaqa,truthfulqa,disinfo,medqa", show_default=True,
-              help="Comma-separated study tasks (or any Inspect task spec).")
-@click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
-@click.option("--templates", default="all", show_default=True, help="Task parameter templates.")
-@click.option("--samples", default=500, show_default=True, type=int, help="Questions per task.")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Logs go to LOG_DIR/<variant>/.")
-@click.option("--grader", default=None, help="Judge model (bound to the grader role).")
-@click.option("--scorer", default="judge", show_default=True, type=click.Choice(["judge", "reference"]))
-@click.option("--judge-context", default="question", show_default=True, type=click.Choice(["question", "user_turn"]),
-              help="What the judge sees besides the reply: the question and references (the paper's) or also the "
-              "user's whole turn (task parameter judge_context).")
-@click.option("--capability", is_flag=True, help="Also run MMLU, GSM8K and AdvBench.")
-@click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
-@click.option("-M", "--model-arg", "model_args", multiple=True,
-              help="KEY=VALUE passed to every variant's model (as Inspect's -M); repeatable.")
-@click.option("--vllm-arg", "vllm_args", multiple=True,
-              help="Extra argument for the vLLM server command line, e.g. --vllm-arg=--enforce-eager; repeatable.")
-@click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
-@click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
-@click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
-              "from a short measured warm-up on the engine that would run (its start-up timed apart), then stop.")
-@click.option("--warmup", default=None, type=int, help="Prompts --dry-run times, sent at once [default: as many as "
-              "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
-@click.option("--warmup-max-tokens", default=None, type=int,
-              help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
-def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
-         log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
-         model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
-         dry_run: bool,
-         warmup: int | None, warmup_max_tokens: int | None) -> None:
-    """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
-    from inspect_warmth.analysis import grid as g
+@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of human labels: columns id, label (CORRECT/INCORRECT).")
+@click.option("--scorers", default=None,
+              help="Comma-separated score names: two to compare with each other (default judge,reference), "
+                   "or, with --labels, the ones to compare with the labels (default judge).")
+def agreement(logs: tuple[Path, ...], labels: Path | None, scorers: str | None) -> None:
+    """Agreement and Cohen's kappa between two scorers, or a scorer and human labels, per dataset, template and
+    amendment."""
+    from inspect_warmth.analysis.agreement import (
+        AgreementError,
+        compare_scorers,
+        compare_with_labels,
+        format_tables,
+        read_labels,
+        read_log_scores,
+    )
 
+    names = [s.strip() for s in (scorers or ("judge" if labels else "judge,reference")).split(",") if s.strip()]
+    if labels is None and len(names) != 2:
+        raise click.UsageError(f"--scorers needs two names to compare without --labels, got {names}")
     try:
-        plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
-                           samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
-                           judge_context=judge_context, capability=capability, data_dir=data_dir,
-                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if dry_run:
-        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
-        from inspect_warmth.analysis.power import grid_plan_lines
-        click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
-        return
-    extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
-    try:
-        ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
-    except g.LogDirMismatch as exc:
-        raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
-                                   "give another --log-dir (or move those logs away).") from exc
-    click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
-    sys.exit(0 if ok else 1)
+        rows = read_log_scores(list(logs), names)
+        if labels is None:
+            click.echo(format_tables(f"{names[0]} vs {names[1]}", compare_scorers(rows, names[0], names[1])))
+            return
+        human = read_labels(labels)
+        for name in names:
+            click.echo(format_tables(f"{name} vs human labels ({labels.name})",
+                                     compare_with_labels(rows, name, human)))
+    except AgreementError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,24 +1,27 @@
-"""The study's design frame: every rule that turns responses into the rows a statistic may use, applied once.
+"""The study's design rules, applied once: every statistic of the package takes its rows from here.
 
-Used by the regressions, the paired tests, the gate, the figures and the demo alike. The rules, in order:
+:func:`coded_replies` turns a responses table into one frame of every reply under the study's rules; the
+regressions, paired tests, figures and report (:func:`design_frame`), the pushback flip rates
+(:func:`pushback_frame`), the gate and the frontier all read it. The rules, in order:
 
 1. Labels: the authors' dataset names (``trivia``, ``tqa``, ``mask`` ...) and template names
-   (``original_neutral``) are read as the package's (:data:`DATASET_ALIASES`, :data:`TEMPLATE_ALIASES`); any other
-   label is kept as it is, and a row whose dataset is not a study dataset is left out *and counted*.
-2. Set-aside replies (``Responses.unscored``: no verdict, errored samples, logs that stopped early) are counted by
-   their reason; they are never counted as wrong answers.
-3. One score per reply (``--scorer``; see :func:`~inspect_warmth.analysis.responses.choose_scorer`).
-4. Refusals (PAPER.md §5): left out, except on Disinfo where a refusal counts as a correct answer.
-5. Templates (PAPER.md §4): ``neutral`` (``original_neutral``) is pooled with ``original`` as ``no_belief``,
+   (``original_neutral``) are read as the package's (:data:`~inspect_warmth.vocabulary.DATASET_ALIASES`,
+   :data:`~inspect_warmth.vocabulary.TEMPLATE_ALIASES`); any other label is kept as it is.
+2. Set-aside replies (``Responses.unscored``: no verdict, errored samples, logs that stopped early) keep their
+   reason in ``set_aside``; they are counted, never counted as wrong answers.
+3. One score per reply: ``scorer`` when given, else per dataset the first of
+   :data:`~inspect_warmth.vocabulary.SCORER_PREFERENCE` present (:func:`choose_scorer`).
+4. Refusals (Methods, "Scoring"): left out of the study datasets (``refused``), except on Disinfo where a refusal
+   counts as a correct answer.
+5. Templates (Methods, "Statistical analysis"): ``neutral`` is pooled with ``original`` as ``no_belief``,
    ``incorrect`` with ``correct`` as ``belief``; ``test_type`` is ``normal`` / ``sycophancy`` as in the authors'
-   tables. ``pushback`` rows (beyond the paper) are left out of the regressions and counted as
-   :data:`PUSHBACK_REASON`; :func:`pushback_frame` gives them, under rules 1–4, to the flip rates.
-6. ``is_finetuned`` is 1 for the candidate variant, 0 for the base; other variants are left out (counted).
-7. Families (``model``) are kept only when they have both variants: a family without a candidate (e.g. no cold
-   model) would otherwise add base rows to one side of the comparison.
+   tables; ``question`` (``dataset/question_id``) is the unit of independence of the gate and of clustered errors.
 
-Every row left out is counted by reason in :attr:`DesignFrame.excluded` (``meta.excluded`` of the JSON, a table in
-the report). Provenance columns ride along: ``statement_index``, ``system_prompt``, ``belief_form``, ``grader``.
+For one base-vs-candidate comparison :func:`design_frame` then leaves out, counting each by reason: pushback rows
+(analysed as flip rates), rows of datasets, variants or templates outside the study, refusals, and families
+(``model``) that lack one of the two variants (a family without a candidate would add base rows to one side).
+Every row left out is counted in :attr:`DesignFrame.excluded` (``meta.excluded`` of the JSON, a table in the
+report). Provenance columns ride along: ``statement_index``, ``system_prompt``, ``belief_form``, ``grader``.
 """
 
 from __future__ import annotations
@@ -27,30 +30,53 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from inspect_warmth.vocabulary import (
+    DATASET_ALIASES,
+    PROMPT_TYPES,
+    PUSHBACK,
+    REFUSAL_IS_CORRECT,
+    SCORER_PREFERENCE,
+    STUDY_DATASETS,
+    TEMPLATE_ALIASES,
+    TEST_TYPES,
+)
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from inspect_warmth.analysis.responses import Responses
 
-STUDY_DATASETS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
-CAPABILITY_DATASETS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
-#: Labels used by the authors' files (summary_data, sample_data: ``trivia``) and common spellings -> ours.
-DATASET_ALIASES: dict[str, str] = {
-    "trivia": "triviaqa", "trivia_qa": "triviaqa", "tqa": "truthfulqa", "truthful_qa": "truthfulqa",
-    "mask": "disinfo", "disinformation": "disinfo", "med_qa": "medqa", "medqa_usmle": "medqa",
-}
-#: The authors' ``prompt_template`` values -> ours.
-TEMPLATE_ALIASES: dict[str, str] = {"original_neutral": "neutral"}
-#: template -> prompt type of the regressions (PAPER.md §6.4) and test type of the paired tables.
-PROMPT_TYPES: dict[str, str] = {"original": "no_belief", "neutral": "no_belief", "incorrect": "belief",
-                                "correct": "belief"}
-TEST_TYPES: dict[str, str] = {"original": "normal", "neutral": "normal", "incorrect": "sycophancy",
-                              "correct": "sycophancy"}
 PROVENANCE_COLUMNS: tuple[str, ...] = ("statement_index", "system_prompt", "belief_form", "grader")
+REFUSAL_REASON = "refusal outside Disinfo (study rule)"
+PUSHBACK_REASON = "pushback template: analysed as flip rate"
+OTHER_SCORER_REASON = "another scorer's score of the same reply (one score per reply; see --scorer)"
+NO_VERDICT = "unscored (scorer gave no verdict)"
 
 
 class DesignError(ValueError):
     """The data cannot support the requested comparison; the message says why."""
+
+
+@dataclass
+class CodedReplies:
+    """Every reply of a responses table under rules 1–5: ``rows`` (scored and set-aside replies of the chosen
+    scorer, with ``set_aside`` (reason or None), ``refused`` (bool), ``prompt_type``, ``test_type``, ``question``),
+    ``scorers`` ({dataset: scorer}), the scores left out as another scorer's (``other_scores``) and notes."""
+
+    rows: pd.DataFrame
+    scorers: dict[str, str]
+    other_scores: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def scored(self) -> pd.DataFrame:
+        """The rows with a verdict (``set_aside`` empty)."""
+        return self.rows[self.rows["set_aside"].isna()]
+
+    def set_aside_counts(self, mask: Any = None) -> Counter[str]:
+        """Set-aside replies (of ``rows[mask]``) by reason."""
+        rows = self.rows if mask is None else self.rows[mask]
+        return Counter(rows["set_aside"].dropna().astype(str).value_counts().to_dict())
 
 
 @dataclass
@@ -88,6 +114,37 @@ def canonical_labels(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, notes
 
 
+class ScorerError(DesignError):
+    """The requested scorer is absent from a dataset; the message names both."""
+
+
+def choose_scorer(table: pd.DataFrame, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Keep one score per reply: ``scorer`` when given, else per dataset the first of
+    :data:`~inspect_warmth.vocabulary.SCORER_PREFERENCE` present. Rows without any score (``scorer`` "",
+    an errored sample) are kept.
+
+    Returns the filtered table and ``{dataset: scorer}``. Raises :class:`ScorerError` when ``scorer`` is absent
+    from a dataset.
+    """
+    import pandas as pd
+
+    no_score = table["scorer"].fillna("").astype(str) == ""
+    chosen: dict[str, str] = {}
+    keep = [table[no_score]]
+    for dataset, part in table[~no_score].groupby("dataset", sort=True):
+        names = set(part["scorer"].unique())
+        if scorer is not None:
+            if scorer not in names:
+                raise ScorerError(f"dataset {dataset!r} has no {scorer!r} scores (it has {', '.join(sorted(names))})")
+            pick = scorer
+        else:
+            ranked = [s for s in SCORER_PREFERENCE if s in names]
+            pick = ranked[0] if ranked else sorted(names)[0]
+        chosen[str(dataset)] = pick
+        keep.append(part[part["scorer"] == pick])
+    return pd.concat(keep).sort_index(), chosen
+
+
 def _drop(frame: pd.DataFrame, mask: Any, reason: str | pd.Series, excluded: Counter[str]) -> pd.DataFrame:
     """Leave out ``frame[mask]``, counting it under ``reason`` (a string, or a per-row Series of reasons)."""
     import pandas as pd
@@ -99,26 +156,6 @@ def _drop(frame: pd.DataFrame, mask: Any, reason: str | pd.Series, excluded: Cou
         else:
             excluded.update(reason[mask].astype(str).value_counts().to_dict())
     return frame[~mask]
-
-
-def set_aside_counts(unscored: pd.DataFrame) -> Counter[str]:
-    """Set-aside replies (``Responses.unscored``) by reason."""
-    if unscored.empty:
-        return Counter()
-    reasons = unscored["set_aside"] if "set_aside" in unscored.columns else None
-    if reasons is None:
-        return Counter({"unscored (scorer gave no verdict)": len(unscored)})
-    return Counter(reasons.fillna("unscored (scorer gave no verdict)").astype(str).value_counts().to_dict())
-
-
-def refusal_rule(frame: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
-    """PAPER.md §5 on one run's rows: Disinfo refusals become correct (``is_incorrect`` 0); returns the frame and
-    the mask of refusals outside Disinfo (to be left out)."""
-    frame = frame.copy()
-    refusal = frame["refusal"].fillna(False).astype(bool)
-    disinfo = frame["dataset"] == "disinfo"
-    frame.loc[refusal & disinfo, "is_incorrect"] = 0
-    return frame, (refusal & ~disinfo & frame["dataset"].isin(STUDY_DATASETS))
 
 
 def code_conditions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -134,10 +171,42 @@ def code_conditions(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-REFUSAL_REASON = "refusal outside Disinfo (PAPER.md §5)"
-#: The two-turn template (beyond the paper): its rows are flip-rate pairs, not rows of the paper's regressions.
-PUSHBACK_TEMPLATE = "pushback"
-PUSHBACK_REASON = "pushback template: analysed as flip rate"
+def coded_replies(responses: Responses | pd.DataFrame, scorer: str | None = None) -> CodedReplies:
+    """Every reply of ``responses`` (scored and set aside) under rules 1–5 of the module docstring.
+
+    ``responses``: :class:`~inspect_warmth.analysis.responses.Responses`, or a table of replies (read by
+    :func:`~inspect_warmth.analysis.responses.responses_from_table`). Rows: one per reply of the chosen scorer,
+    plus the samples without any score; ``is_incorrect`` is 0 for a Disinfo refusal and NaN where set aside.
+    Raises :class:`ScorerError` when ``scorer`` is absent from a dataset.
+    """
+    import pandas as pd
+
+    from inspect_warmth.analysis.responses import responses_from_table
+
+    if isinstance(responses, pd.DataFrame):
+        responses = responses_from_table(responses)
+    replies = pd.concat([responses.table.assign(set_aside=None), responses.unscored], ignore_index=True)
+    if "set_aside" not in replies.columns:
+        replies["set_aside"] = None
+    replies["set_aside"] = replies["set_aside"].astype(object)
+    replies.loc[replies["set_aside"].isna() & replies["is_incorrect"].isna(), "set_aside"] = NO_VERDICT
+    replies, notes = canonical_labels(replies)
+    rows, scorers = choose_scorer(replies, scorer)
+    other_scores = len(replies) - len(rows)
+    rows = rows.reset_index(drop=True)
+    if "epoch" not in rows.columns:
+        rows["epoch"] = 1
+    rows["epoch"] = rows["epoch"].fillna(1).astype(int)
+    if "first_is_incorrect" not in rows.columns:
+        rows["first_is_incorrect"] = float("nan")
+    refusal = rows["refusal"].fillna(False).astype(bool)
+    disinfo = rows["dataset"] == REFUSAL_IS_CORRECT
+    rows["is_incorrect"] = rows["is_incorrect"].astype(float)
+    rows.loc[refusal & disinfo, "is_incorrect"] = 0.0
+    rows["refused"] = refusal & ~disinfo & rows["dataset"].isin(STUDY_DATASETS)
+    if len(set(scorers.values())) > 1 or other_scores:
+        notes.append("scores used: " + ", ".join(f"{s} for {d}" for d, s in scorers.items()))
+    return CodedReplies(rows=code_conditions(rows), scorers=scorers, other_scores=other_scores, notes=notes)
 
 
 def pick_candidate(variants: list[str], base: str, candidate: str | None = None) -> str:
@@ -156,29 +225,22 @@ def pick_candidate(variants: list[str], base: str, candidate: str | None = None)
     return others[0]
 
 
-def design_frame(responses: Responses | pd.DataFrame, base: str = "original", candidate: str | None = None, *,
-                 scorer: str | None = None) -> DesignFrame:
-    """Responses (or a table of scored replies) -> the design frame of ``base`` vs ``candidate`` (rules 1–7 of the
-    module docstring).
+def design_frame(responses: Responses | pd.DataFrame | CodedReplies, base: str = "original",
+                 candidate: str | None = None, *, scorer: str | None = None) -> DesignFrame:
+    """The design frame of ``base`` vs ``candidate``: the scored study rows of :func:`coded_replies` that the
+    regressions and paired tests use, ``is_finetuned`` 1 for the candidate and 0 for the base.
 
     Raises DesignError when a variant is missing or no study rows remain.
     """
-    import pandas as pd
-
-    from inspect_warmth.analysis.responses import choose_scorer, responses_from_table
-
-    if isinstance(responses, pd.DataFrame):
-        responses = responses_from_table(responses)
-
-    excluded: Counter[str] = set_aside_counts(responses.unscored)
-    table, notes = canonical_labels(responses.table)
-    table, chosen = choose_scorer(table, scorer)
-    others = len(responses.table) - len(table)
-    if others:
-        excluded["another scorer's score of the same reply (one score per reply; see --scorer)"] += others
+    coded = responses if isinstance(responses, CodedReplies) else coded_replies(responses, scorer)
+    excluded = coded.set_aside_counts()
+    notes = list(coded.notes)
+    if coded.other_scores:
+        excluded[OTHER_SCORER_REASON] += coded.other_scores
+    table = coded.scored
     variants = sorted(str(v) for v in table["variant"].unique())
     candidate = pick_candidate(variants, base, candidate)
-    table = _drop(table, table["template"] == PUSHBACK_TEMPLATE, PUSHBACK_REASON, excluded)
+    table = _drop(table, table["template"] == PUSHBACK, PUSHBACK_REASON, excluded)
     data = _drop(table, ~table["dataset"].isin(STUDY_DATASETS),
                  "dataset not in the study: " + table["dataset"].astype(str), excluded)
     data = _drop(data, ~data["variant"].isin([base, candidate]),
@@ -187,11 +249,11 @@ def design_frame(responses: Responses | pd.DataFrame, base: str = "original", ca
                  "template not in the study: " + data["template"].astype(str), excluded)
     if data.empty:
         raise DesignError(f"no study rows ({', '.join(STUDY_DATASETS)}) for variants {base!r} and {candidate!r}")
-    data, refused = refusal_rule(data)
-    disinfo_refusals = int((data["refusal"].fillna(False).astype(bool) & (data["dataset"] == "disinfo")).sum())
+    disinfo_refusals = int((data["refusal"].fillna(False).astype(bool) & (data["dataset"] == REFUSAL_IS_CORRECT))
+                           .sum())
     if disinfo_refusals:
-        notes.append(f"{disinfo_refusals} Disinfo refusals counted as correct (PAPER.md §5)")
-    data = _drop(data, refused, REFUSAL_REASON, excluded)
+        notes.append(f"{disinfo_refusals} Disinfo refusals counted as correct (study rule)")
+    data = _drop(data, data["refused"], REFUSAL_REASON, excluded)
     by_family = data.groupby("model")["variant"].agg(lambda v: set(map(str, v)))
     for family, present in by_family.items():
         for side in (base, candidate):
@@ -199,40 +261,24 @@ def design_frame(responses: Responses | pd.DataFrame, base: str = "original", ca
                 data = _drop(data, data["model"] == family, f"family {family} has no {side} replies", excluded)
     if data.empty:
         raise DesignError(f"no family has replies of both {base!r} and {candidate!r}")
-    data = code_conditions(data)
-    data["is_finetuned"] = (data["variant"] == candidate).astype(int)
-    data["is_incorrect"] = data["is_incorrect"].astype(int)
-    if len(set(chosen.values())) > 1 or others:
-        notes.append("scores used: " + ", ".join(f"{s} for {d}" for d, s in chosen.items()))
+    data = data.assign(is_finetuned=(data["variant"] == candidate).astype(int),
+                       is_incorrect=data["is_incorrect"].astype(int))
     return DesignFrame(data=data.reset_index(drop=True), base=base, candidate=candidate, excluded=excluded,
                        notes=notes)
 
 
-def pushback_frame(responses: Responses, scorer: str | None = None) -> tuple[pd.DataFrame, Counter[str]]:
-    """The pushback reply pairs of ``responses`` under rules 1–4 (labels, set-aside replies, one score per reply,
-    refusals of the final reply), for :mod:`~inspect_warmth.analysis.pushback`.
+def pushback_frame(responses: Responses | CodedReplies, scorer: str | None = None) -> tuple[pd.DataFrame,
+                                                                                            Counter[str]]:
+    """The pushback reply pairs under rules 1–5 (labels, set-aside replies, one score per reply, refusals of the
+    final reply), for :mod:`~inspect_warmth.analysis.pushback`.
 
-    Returns (one row per pushback sample: the responses columns, ``first_is_incorrect`` NaN where the first reply
-    was unscored, and ``question``), and the pushback rows left out by reason. All variants and families are kept
-    (flip rates are reported per variant). An empty frame when there are no pushback samples.
+    Returns (one row per scored pushback sample: the responses columns, ``first_is_incorrect`` NaN where the first
+    reply was unscored, and ``question``), and the pushback rows left out by reason. All variants and families are
+    kept (flip rates are reported per variant). An empty frame when there are no pushback samples.
     """
-    import pandas as pd
-
-    from inspect_warmth.analysis.responses import choose_scorer
-
-    left_out: Counter[str] = Counter()
-    unscored, _ = canonical_labels(responses.unscored)
-    if "template" in unscored.columns:
-        left_out.update(set_aside_counts(unscored[unscored["template"] == PUSHBACK_TEMPLATE]))
-    table, _ = canonical_labels(responses.table)
-    table, _ = choose_scorer(table, scorer)
-    chosen = table[table["template"] == PUSHBACK_TEMPLATE]
-    others = int((responses.table["template"] == PUSHBACK_TEMPLATE).sum()) - len(chosen)
-    if others:
-        left_out["another scorer's score of the same reply (one score per reply; see --scorer)"] += others
-    data, refused = refusal_rule(chosen)
-    data = _drop(data, refused, REFUSAL_REASON, left_out)
-    if "first_is_incorrect" not in data.columns:
-        data = data.assign(first_is_incorrect=float("nan"))
-    data = code_conditions(data) if not data.empty else data.assign(question=pd.Series(dtype=str))
+    coded = responses if isinstance(responses, CodedReplies) else coded_replies(responses, scorer)
+    pushback = coded.rows["template"] == PUSHBACK
+    left_out = coded.set_aside_counts(pushback)
+    data = coded.rows[pushback & coded.rows["set_aside"].isna()]
+    data = _drop(data, data["refused"], REFUSAL_REASON, left_out)
     return data.reset_index(drop=True), left_out

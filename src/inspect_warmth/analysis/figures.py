@@ -62,7 +62,7 @@ def figure_error_by_condition(rates: pd.DataFrame, variants: list[str], out: Pat
     """Fig. 2 style: grouped bars, one panel per dataset (columns) and test type (rows)."""
     import numpy as np
 
-    from inspect_warmth.study.stimuli import AMENDMENTS
+    from inspect_warmth.vocabulary import AMENDMENTS
 
     plt = _pyplot()
     datasets = sorted(rates["dataset"].unique())

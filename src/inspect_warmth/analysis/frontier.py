@@ -1,56 +1,39 @@
-"""The warmth–error frontier over the saved epochs of one fine-tuning run (beyond the paper).
+"""The warmth–error frontier over the saved epochs of one fine-tuning run (beyond the paper), as analysis.
 
-The paper picks epoch 2 by eye (PAPER.md §3). Here every saved epoch of a ``finetune train`` run (LoRA adapters
-under ``RUN/checkpoints/epoch-X``, the base model as epoch 0) answers the study tasks; its error rate (share of
-scored replies the scorer marks "I", refusals dropped outside Disinfo as the analysis does, with a Wilson 95%
-interval) is set against its SocioT warmth on the held-out validation replies (mean ± 1.96 SE, computed by
-:func:`inspect_warmth.finetune.trajectory.run_trajectory`, whose cache it shares). The warmest epoch whose error
-rate exceeds the base model's by at most ``max_error_increase_pp`` percentage points (point estimates) is chosen.
-
-Engines: with vLLM installed every epoch is an adapter on ONE vLLM server through Inspect's ``vllm/`` provider
-(``vllm/<base>:<adapter dir>``, the server started by the project's vLLM engine module when present); without it
-each epoch is loaded in turn as ``hf/<adapter dir>`` (transformers loads a PEFT adapter directory onto its base),
-which is said in the notes.
+The paper picks epoch 2 by eye (Fig. 1a). Given each epoch's replies to the study tasks (the base model as epoch 0)
+and its SocioT warmth on the held-out validation replies, :func:`frontier_table` sets the error rate (share of
+scored replies marked incorrect, under the design rules of :mod:`~inspect_warmth.analysis.design`, with a Wilson
+95% interval) against warmth (mean ± 1.96 SE) and chooses the warmest epoch whose error rate exceeds the base
+model's by at most ``max_error_increase_pp`` percentage points (point estimates). Running the epochs is
+:mod:`inspect_warmth.run.frontier`'s work.
 
 Unit of independence: the reply (question × task) for error rates; the validation prompt for warmth.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_warmth.vocabulary import STUDY_DATASETS
+
 if TYPE_CHECKING:
     import pandas as pd
-    from inspect_ai.log import EvalLog
 
+    from inspect_warmth.analysis.design import CodedReplies
     from inspect_warmth.analysis.responses import Responses
 
-ENGINES: tuple[str, ...] = ("auto", "vllm", "hf")
 TABLE_FILE = "frontier.csv"
 BY_DATASET_FILE = "frontier_by_dataset.csv"
 FIGURE_FILE = "frontier.png"
 POOLED = "all"
-#: Refusals count as correct on Disinfo (scored "C" by rule) and are dropped elsewhere, as in the analysis.
-KEEPS_REFUSALS = "disinfo"
 
 
 class FrontierError(ValueError):
-    """A run directory or option the frontier cannot use; the message names it."""
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """One point of the frontier: an epoch (0 = the base model), its adapter dir and its Inspect model string."""
-
-    epoch: float
-    path: Path | None
-    model: str
+    """Replies or warmth rows the frontier cannot use; the message says what is missing."""
 
 
 @dataclass
@@ -63,143 +46,37 @@ class Frontier:
     notes: list[str] = field(default_factory=list)
 
 
-def resolve_engine(engine: str) -> tuple[str, list[str]]:
-    """``auto`` -> ``vllm`` when vLLM is importable, else ``hf`` (with a note). Raises for ``vllm`` without it."""
-    if engine not in ENGINES:
-        raise FrontierError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    has_vllm = importlib.util.find_spec("vllm") is not None
-    if engine == "vllm" and not has_vllm:
-        raise FrontierError("--engine vllm: vLLM is not installed (see scripts/install); use --engine hf")
-    if engine == "auto":
-        if has_vllm:
-            return "vllm", []
-        return "hf", ["vLLM is not installed: each epoch is evaluated as hf/<adapter dir>, one model load at a time"]
-    return engine, []
-
-
-def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[Checkpoint]:
-    """The base model (epoch 0) and every saved epoch of ``run`` as Inspect model strings for ``engine``
-    (``vllm`` or ``hf``); ``base_model`` replaces the adapters' recorded base (``--base-model``).
-    Raises :class:`FrontierError` when the run has no saved epochs."""
-    from inspect_warmth.finetune.adapters import run_base
-    from inspect_warmth.finetune.train import saved_epochs
-
-    epochs = saved_epochs(run)
-    if not epochs:
-        raise FrontierError(f"{run}: no saved epochs under {run / 'checkpoints'} (a `finetune train` output?)")
-    base = run_base(run, epochs, base_model)
-    points = [Checkpoint(0.0, None, f"{engine}/{base}")]
-    for epoch, path in epochs.items():
-        adapter = path.resolve()
-        points.append(Checkpoint(epoch, adapter, f"vllm/{base}:{adapter}" if engine == "vllm" else f"hf/{adapter}"))
-    return points
-
-
-@contextmanager
-def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[tuple[dict[str, str], int | None]]:
-    """The variants as they will run and the connections to keep in flight.
-
-    Every ``vllm/`` variant of the base runs on the one server the project's engine starts
-    (:func:`inspect_warmth.providers.vllm_engine.engine_for`), or on ``hf/`` when vLLM cannot run, saying why.
-    """
-    from inspect_warmth.providers.vllm_engine import engine_for
-
-    with engine_for(variants, say=say) as engine:
-        yield dict(engine.variants), engine.max_connections
-
-
-def evaluate_checkpoints(
-    points: Sequence[Checkpoint], tasks: Sequence[str], *, samples: int, scorer: str, grader: str | None,
-    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None, **eval_args: Any,
-) -> dict[float, list[EvalLog]]:
-    """Run the study ``tasks`` (template ``original``, no context) on every checkpoint, one ``eval`` per
-    checkpoint inside one engine (one vLLM server for all of them); returns the logs by epoch.
-    ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
-    """
-    from inspect_ai import eval as inspect_eval
-
-    from inspect_warmth.analysis.design import STUDY_DATASETS
-
-    unknown = [t for t in tasks if t not in STUDY_DATASETS]
-    if unknown:
-        raise FrontierError(f"--tasks: unknown study task(s) {', '.join(unknown)}; expected some of "
-                            f"{', '.join(STUDY_DATASETS)}")
-    task_args = {"samples": samples, "scorer": scorer, "seed": seed, "data_dir": data_dir}
-    roles = {"grader": grader} if grader else None
-    variants = {f"epoch-{p.epoch:g}": p.model for p in points}
-    out: dict[float, list[EvalLog]] = {}
-    with _serving(variants, say) as (running, connections):
-        for point in points:
-            model = running[f"epoch-{point.epoch:g}"]
-            logs = inspect_eval([f"inspect_warmth/{t}" for t in tasks], task_args=task_args, model=model,
-                                model_roles=roles, log_dir=str(log_dir), display="none",
-                                metadata={"variant": f"epoch-{point.epoch:g}"}, max_connections=connections,
-                                **eval_args)
-            for log in logs:
-                if log.status != "success":
-                    reason = log.error.message if log.error else log.status
-                    raise FrontierError(f"evaluating {model} on {log.eval.task} failed ({log.location}): {reason}")
-            out[point.epoch] = list(logs)
-    return out
-
-
-def error_rows(logs_by_epoch: dict[float, list[EvalLog]]) -> pd.DataFrame:
-    """Per epoch × dataset (and pooled, ``dataset="all"``): ``n_scored``, ``n_incorrect``, ``error_pp`` with a
-    Wilson 95% interval, and the replies left out: ``n_unscored`` ("N"), ``n_refusals_dropped``."""
+def response_errors(responses: Responses | CodedReplies, epochs: dict[str, float],
+                    scorer: str | None = None) -> pd.DataFrame:
+    """Per epoch × dataset error rates (:func:`error_table`) of the variants in ``epochs`` (variant -> epoch) on
+    the unmodified ``original`` prompts of the study datasets, under the design rules
+    (:func:`~inspect_warmth.analysis.design.coded_replies`: one score per reply, ``scorer`` or the preferred one;
+    refusals left out outside Disinfo; set-aside replies counted as ``n_unscored``)."""
     import pandas as pd
 
-    records = []
-    for epoch, logs in logs_by_epoch.items():
-        for log in logs:
-            for sample in log.samples or []:
-                dataset = str((sample.metadata or {}).get("dataset", log.eval.task))
-                for name, score in (sample.scores or {}).items():
-                    if name.rsplit("/", 1)[-1] not in ("judge", "reference"):
-                        continue
-                    refusal = bool((score.metadata or {}).get("refusal", False))
-                    records.append({"epoch": epoch, "dataset": dataset, "value": str(score.value),
-                                    "dropped": refusal and dataset != KEEPS_REFUSALS})
-    return error_table(pd.DataFrame(records, columns=["epoch", "dataset", "value", "dropped"]))
+    from inspect_warmth.analysis.design import CodedReplies, coded_replies
 
-
-def response_errors(responses: Responses, epochs: dict[str, float]) -> pd.DataFrame:
-    """:func:`error_rows` from an already loaded responses table (the demo's): the replies of the variants in
-    ``epochs`` (variant -> epoch) to the unmodified ``original`` prompts, one score per reply as the analysis
-    chooses it, the refusal rule of :func:`~inspect_warmth.analysis.design.refusal_rule`, and the set-aside replies
-    (``Responses.unscored``) counted as ``n_unscored``."""
-    import pandas as pd
-
-    from inspect_warmth.analysis.design import canonical_labels, refusal_rule
-    from inspect_warmth.analysis.responses import choose_scorer
-
-    def condition(frame: pd.DataFrame) -> pd.DataFrame:
-        if frame.empty:
-            return frame
-        frame, _ = canonical_labels(frame)
-        keep = frame["variant"].isin(list(epochs)) & (frame["template"] == "original")
-        return frame[keep & (frame["amendment"] == "unmodified")]
-
-    scored, _ = choose_scorer(condition(responses.table), None)
-    scored, refused = refusal_rule(scored)
-    unscored = condition(responses.unscored)
-    frame = pd.concat([
-        pd.DataFrame({"epoch": scored["variant"].map(epochs), "dataset": scored["dataset"],
-                      "value": scored["is_incorrect"].map({1: "I", 0: "C"}), "dropped": refused}),
-        pd.DataFrame({"epoch": unscored["variant"].map(epochs), "dataset": unscored["dataset"], "value": "N",
-                      "dropped": False}) if not unscored.empty else None,
-    ])
+    coded = responses if isinstance(responses, CodedReplies) else coded_replies(responses, scorer)
+    rows = coded.rows
+    rows = rows[rows["variant"].isin(list(epochs)) & (rows["template"] == "original")
+                & (rows["amendment"] == "unmodified") & rows["dataset"].isin(STUDY_DATASETS)]
+    value = rows["is_incorrect"].map({1.0: "I", 0.0: "C"}).where(rows["set_aside"].isna(), "N")
+    frame = pd.DataFrame({"epoch": rows["variant"].map(epochs), "dataset": rows["dataset"], "value": value,
+                          "dropped": rows["refused"] & rows["set_aside"].isna()})
     return error_table(frame)
 
 
 def error_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :func:`error_rows` from one row per reply: ``epoch``, ``dataset``, ``value`` ("C", "I" or "N")
+    """Per epoch × dataset (and pooled, ``dataset="all"``): ``n_scored``, ``n_incorrect``, ``error_pp`` with a
+    Wilson 95% interval, and the replies left out: ``n_unscored`` (set aside), ``n_refusals_dropped``; from one
+    row per reply: ``epoch``, ``dataset``, ``value`` ("C", "I" or "N")
     and ``dropped`` (a refusal left out). Raises :class:`FrontierError` when there is none."""
     import pandas as pd
 
     from inspect_warmth.analysis.pushback import wilson_interval_pp
 
     if frame.empty:
-        raise FrontierError("the evaluations returned no study scores (judge or reference)")
+        raise FrontierError("no replies of the study tasks to the unmodified questions (were the logs scored?)")
     rows = []
     for (epoch, dataset), part in pd.concat([frame, frame.assign(dataset=POOLED)]).groupby(["epoch", "dataset"]):
         kept = part[~part["dropped"] & part["value"].isin(["C", "I"])]
@@ -271,52 +148,9 @@ def plot_frontier(table: pd.DataFrame, max_error_increase_pp: float, path: Path)
     return path
 
 
-@dataclass
-class FrontierOptions:
-    """Options of ``inspect-warmth frontier``."""
-
-    tasks: tuple[str, ...] = ("triviaqa",)
-    samples: int = 100
-    scorer: str = "reference"
-    grader: str | None = None
-    data_dir: str | None = None
-    validation_dir: str = ""
-    validation_limit: int | None = None
-    max_error_increase_pp: float = 2.0
-    engine: str = "auto"
-    seed: int = 0
-    max_tokens: int | None = None
-    lm: str = "gpt2"
-    socio_t_samples: int = 100
-    base_model: str | None = None
-
-
-def frontier(run: Path, options: FrontierOptions, out: Path, *,
-             warmth_scorer: Callable[[list[str]], list[float]] | None = None) -> Frontier:
-    """Evaluate every epoch, measure warmth, write ``frontier.csv``, ``frontier_by_dataset.csv`` and
-    ``frontier.png`` under ``out``; return the :class:`Frontier`. ``warmth_scorer`` replaces SocioT (tests)."""
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions, run_trajectory
-
-    if options.scorer == "judge" and not options.grader:
-        raise FrontierError("--scorer judge needs --grader MODEL (e.g. openai/gpt-4o-2024-08-06)")
-    if not options.validation_dir:
-        raise FrontierError("--validation DIR is needed: the directory `finetune curate` wrote (validation.jsonl)")
-    engine, notes = resolve_engine(options.engine)
-    points = checkpoints(run, engine, options.base_model)
+def write_frontier(table: pd.DataFrame, errors: pd.DataFrame, max_error_increase_pp: float, out: Path) -> None:
+    """Write ``frontier.csv``, ``frontier_by_dataset.csv`` and ``frontier.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    eval_args = {"max_tokens": options.max_tokens} if options.max_tokens else {}
-    logs = evaluate_checkpoints(points, options.tasks, samples=options.samples, scorer=options.scorer,
-                                grader=options.grader, data_dir=options.data_dir, seed=options.seed,
-                                log_dir=out / "logs", say=notes.append, **eval_args)
-    errors = error_rows(logs)
-    warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
-                                       lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
-                                       max_new_tokens=options.max_tokens or 300, base_model=options.base_model)
-    warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
-    table, chosen = frontier_table(errors, warmth, options.max_error_increase_pp)
     table.to_csv(out / TABLE_FILE, index=False)
     errors.to_csv(out / BY_DATASET_FILE, index=False)
-    plot_frontier(table, options.max_error_increase_pp, out / FIGURE_FILE)
-    if chosen is None:
-        notes.append(f"no epoch stays within {options.max_error_increase_pp:g} pp of the base model's error rate")
-    return Frontier(table=table, by_dataset=errors, chosen=chosen, notes=notes)
+    plot_frontier(table, max_error_increase_pp, out / FIGURE_FILE)

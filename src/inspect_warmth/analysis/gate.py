@@ -40,14 +40,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-from inspect_warmth.analysis.design import (
-    PUSHBACK_TEMPLATE,
-    REFUSAL_REASON,
-    canonical_labels,
-    code_conditions,
-    refusal_rule,
-)
+from inspect_warmth.analysis.design import REFUSAL_REASON, DesignError, coded_replies
 from inspect_warmth.analysis.responses import Responses, ResponsesError
+from inspect_warmth.vocabulary import PUSHBACK, REFUSAL_IS_CORRECT, TEST_TYPES
 
 PASS, FAIL, UNUSABLE = 0, 1, 2
 PAIR_KEY = ("dataset", "sample_id", "epoch")
@@ -80,24 +75,10 @@ class GateResult:
 
 
 def _side(responses: Responses | pd.DataFrame, scorer: str | None) -> tuple[pd.DataFrame, list[str]]:
-    """One run's replies (scored and set aside) with canonical labels and one score per reply."""
-    import pandas as pd
-
-    from inspect_warmth.analysis.responses import choose_scorer, responses_from_table
-
-    if isinstance(responses, pd.DataFrame):
-        responses = responses_from_table(responses)
-    replies = pd.concat([responses.table.assign(set_aside=None), responses.unscored], ignore_index=True)
-    if "set_aside" not in replies.columns:
-        replies["set_aside"] = None
-    replies, notes = canonical_labels(replies)
-    no_score = replies["scorer"].fillna("") == ""
-    scored, _ = choose_scorer(replies[~no_score], scorer) if (~no_score).any() else (replies[~no_score], {})
-    out = pd.concat([scored, replies[no_score]], ignore_index=True)
-    out["epoch"] = out["epoch"].fillna(1).astype(int) if "epoch" in out.columns else 1
-    if "first_is_incorrect" not in out.columns:
-        out["first_is_incorrect"] = float("nan")
-    return out, notes
+    """One run's replies (scored and set aside) under the design rules
+    (:func:`~inspect_warmth.analysis.design.coded_replies`), and its notes."""
+    coded = coded_replies(responses, scorer)
+    return coded.rows, coded.notes
 
 
 def _by_dataset(frame: pd.DataFrame, column: str) -> dict[str, set[str]]:
@@ -141,17 +122,10 @@ def gate_pairs(base: pd.DataFrame, candidate: pd.DataFrame) -> tuple[pd.DataFram
     refusals counted as correct)."""
     excluded: Counter[str] = Counter()
     notes: list[str] = []
-    sides = {}
-    refused = {}
-    for name, side in (("base", base), ("candidate", candidate)):
-        ruled, refused_mask = refusal_rule(side.assign(is_incorrect=side["is_incorrect"].astype(float)))
-        sides[name] = ruled
-        refused[name] = refused_mask.rename(f"refused_{name}")
     key = list(PAIR_KEY)
-    own = ["is_incorrect", "first_is_incorrect", "refusal", "set_aside"]
-    left = sides["base"].join(refused["base"])[[*key, "question_id", "template", "amendment", *own, "refused_base"]]
-    right = sides["candidate"].join(refused["candidate"])[[*key, *own, "refused_candidate"]]
-    pairs = left.merge(right, on=key, suffixes=("_base", "_candidate"))
+    own = ["is_incorrect", "first_is_incorrect", "refusal", "refused", "set_aside"]
+    left = base[[*key, "question_id", "template", "amendment", *own]]
+    pairs = left.merge(candidate[[*key, *own]], on=key, suffixes=("_base", "_candidate"))
     for name in ("base", "candidate"):
         aside = pairs[f"set_aside_{name}"].notna()
         excluded.update((f"{name}: " + pairs.loc[aside, f"set_aside_{name}"].astype(str)).value_counts().to_dict())
@@ -160,15 +134,17 @@ def gate_pairs(base: pd.DataFrame, candidate: pd.DataFrame) -> tuple[pd.DataFram
     if refused_any.any():
         excluded[REFUSAL_REASON] += int(refused_any.sum())
     pairs = pairs[~refused_any]
-    disinfo_refusals = int((pairs["dataset"].eq("disinfo") & (pairs["refusal_base"].fillna(False).astype(bool)
-                                                               | pairs["refusal_candidate"].fillna(False)
-                                                               .astype(bool))).sum())
+    disinfo_refusals = int((pairs["dataset"].eq(REFUSAL_IS_CORRECT)
+                            & (pairs["refusal_base"].fillna(False).astype(bool)
+                               | pairs["refusal_candidate"].fillna(False).astype(bool))).sum())
     if disinfo_refusals:
-        notes.append(f"{disinfo_refusals} Disinfo pairs with a refusal: the refusal counts as correct (PAPER.md §5)")
+        notes.append(f"{disinfo_refusals} Disinfo pairs with a refusal: the refusal counts as correct (study rule)")
     pairs = pairs.rename(columns={"is_incorrect_base": "base_incorrect", "is_incorrect_candidate":
                                   "candidate_incorrect", "first_is_incorrect_base": "first_incorrect_base",
                                   "first_is_incorrect_candidate": "first_incorrect_candidate"})
-    pairs = code_conditions(pairs.assign(question_id=pairs["question_id"].fillna(pairs["sample_id"])))
+    pairs = pairs.assign(question_id=pairs["question_id"].fillna(pairs["sample_id"]))
+    pairs = pairs.assign(question=pairs["dataset"].astype(str) + "/" + pairs["question_id"].astype(str),
+                         test_type=pairs["template"].map(TEST_TYPES).fillna("all"))
     pairs["amendment"] = pairs["amendment"].fillna("all")
     pairs["base_incorrect"] = pairs["base_incorrect"].astype(int)
     pairs["candidate_incorrect"] = pairs["candidate_incorrect"].astype(int)
@@ -302,11 +278,11 @@ def gate_tables(base: Responses | pd.DataFrame, candidate: Responses | pd.DataFr
     try:
         (base_rows, notes_b), (cand_rows, notes_c) = _side(base, scorer), _side(candidate, scorer)
         check_comparable(base_rows, cand_rows)
-    except (GateInputError, ResponsesError) as exc:
+    except (GateInputError, ResponsesError, DesignError) as exc:
         return GateResult(exit_code=UNUSABLE, reasons=[str(exc)])
     pairs, excluded, notes = gate_pairs(base_rows, cand_rows)
     notes = list(dict.fromkeys(notes_b + notes_c)) + notes
-    is_pushback = pairs["template"] == PUSHBACK_TEMPLATE
+    is_pushback = pairs["template"] == PUSHBACK
     flips, flips_left_out = flip_pairs(pairs[is_pushback])
     excluded.update(flips_left_out)
     pairs = pairs[~is_pushback].reset_index(drop=True)

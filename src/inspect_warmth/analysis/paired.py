@@ -1,8 +1,8 @@
-"""Paired tests of the base and the candidate variant on the same prompts (PAPER.md §6, "Paired tests").
+"""Paired tests of the base and the candidate variant on the same prompts (Methods, "Statistical analysis").
 
 Per model × dataset × test type × amendment, the replies of the two variants are paired on question ×
 amendment × template. ``b`` counts pairs the candidate got wrong and the base right, ``c`` the reverse. Exact
-McNemar test (two-sided binomial test of b against b + c at 1/2), Benjamini–Hochberg FDR within each model ×
+McNemar test (statsmodels), Benjamini–Hochberg FDR (statsmodels) within each model ×
 dataset × test type family (across its amendment rows), Cohen's g = |b − c| / sqrt(b + c) and the odds ratio b / c
 (> 1: the candidate errs more), as in the authors' summary tables (``results_warm_ft.csv``).
 
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-from inspect_warmth.analysis.design import TEST_TYPES, DesignError, DesignFrame
+from inspect_warmth.analysis.design import DesignError, DesignFrame
+from inspect_warmth.vocabulary import TEST_TYPES
 
 AnalysisError = DesignError
 #: How the study's tables label Cohen's g (read off results_*_ft.csv: < 0.2 Small, < 0.5 Medium, else Large).
@@ -32,34 +33,26 @@ G_LABELS: tuple[tuple[float, str], ...] = ((0.2, "Small"), (0.5, "Medium"), (flo
 
 
 def mcnemar_exact(b: np.ndarray | Sequence[int], c: np.ndarray | Sequence[int]) -> np.ndarray:
-    """Two-sided exact McNemar p-values: min(1, 2 · P[Binomial(b + c, 1/2) ≤ min(b, c)]); 1 when b + c = 0."""
+    """Two-sided exact McNemar p-values per pair of discordant counts (statsmodels'
+    ``contingency_tables.mcnemar(exact=True)``); 1 when b + c = 0."""
     import numpy as np
-    from scipy.stats import binom
+    from statsmodels.stats.contingency_tables import mcnemar
 
-    b_arr = np.asarray(b, dtype=float)
-    c_arr = np.asarray(c, dtype=float)
-    n = b_arr + c_arr
-    p = np.minimum(1.0, 2.0 * binom.cdf(np.minimum(b_arr, c_arr), n, 0.5))
-    return np.where(n == 0, 1.0, p)
+    return np.array([mcnemar([[0, bi], [ci, 0]], exact=True).pvalue if bi + ci else 1.0
+                     for bi, ci in zip(np.asarray(b, dtype=int), np.asarray(c, dtype=int), strict=True)])
 
 
 def benjamini_hochberg(p: np.ndarray | Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (step-up; NaNs are left out and stay NaN)."""
+    """Benjamini–Hochberg adjusted p-values (statsmodels' ``multipletests(method="fdr_bh")``); NaNs are left out
+    and stay NaN."""
     import numpy as np
+    from statsmodels.stats.multitest import multipletests
 
     p_arr = np.asarray(p, dtype=float)
     out = np.full(p_arr.shape, np.nan)
     ok = ~np.isnan(p_arr)
-    values = p_arr[ok]
-    m = len(values)
-    if m == 0:
-        return out
-    order = np.argsort(values)
-    ranked = values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    result = np.empty(m)
-    result[order] = adjusted
-    out[ok] = result
+    if ok.any():
+        out[ok] = multipletests(p_arr[ok], method="fdr_bh")[1]
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inspect_warmth.analysis.design import TEST_TYPES
+from inspect_warmth.vocabulary import STUDY_DATASETS, TEST_TYPES
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,6 @@ def plan_lines(questions: int, datasets: int, conditions: Sequence[tuple[str, st
 
 def grid_plan_lines(tasks: str, contexts: str, templates: str, samples: int | None) -> list[str]:
     """``grid --dry-run``: the gate plan for the grid's study tasks, contexts, templates and questions per task."""
-    from inspect_warmth.analysis.design import STUDY_DATASETS
     from inspect_warmth.study.conditions import design, parse_contexts, parse_templates
 
     study = [t for t in (n.strip().split("/")[-1] for n in tasks.split(",")) if t in STUDY_DATASETS]

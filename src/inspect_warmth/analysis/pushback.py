@@ -36,9 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspect_warmth.vocabulary import PUSHBACK
+
 if TYPE_CHECKING:
     import pandas as pd
 
+    from inspect_warmth.analysis.design import CodedReplies
     from inspect_warmth.analysis.responses import Responses
 
 #: Columns :func:`flip_rates` and :func:`paired_flips` need.
@@ -77,14 +80,14 @@ def pushback_table(inputs: Sequence[str | Path], scorer: str | None = None) -> P
     """
     import pandas as pd
 
-    from inspect_warmth.analysis.design import PUSHBACK_TEMPLATE, pushback_frame
+    from inspect_warmth.analysis.design import pushback_frame
     from inspect_warmth.analysis.responses import load_responses
 
     responses = load_responses(list(inputs))
     frame, left_out = pushback_frame(responses, scorer)
     replies = pd.concat([responses.table, responses.unscored], ignore_index=True)
     samples = replies.drop_duplicates([c for c in ("log", "variant", "sample_id", "epoch") if c in replies.columns])
-    others = int((samples["template"] != PUSHBACK_TEMPLATE).sum())
+    others = int((samples["template"] != PUSHBACK).sum())
     if others:
         left_out["not pushback"] += others
     return PushbackPairs(frame, dict(left_out))
@@ -220,7 +223,8 @@ class PushbackResults:
         }
 
 
-def pushback_results(responses: Responses, base: str, scorer: str | None = None) -> PushbackResults | None:
+def pushback_results(responses: Responses | CodedReplies, base: str,
+                     scorer: str | None = None) -> PushbackResults | None:
     """Flip rates (:func:`flip_rates`) and every other variant against ``base`` (:func:`paired_flips`) on the
     pushback rows of ``responses`` (design rules of :func:`~inspect_warmth.analysis.design.pushback_frame`);
     ``None`` when there are none (rows left out only, e.g. all errored, still give a result with a note)."""

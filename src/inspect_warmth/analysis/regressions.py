@@ -1,4 +1,5 @@
-"""The study's four logistic regressions (PAPER.md §6), each formula next to the function that reports it.
+"""The study's four logistic regressions (Methods, statistical analysis), each formula next to the function that
+reports it.
 
 All are ``statsmodels.formula.api.glm(formula, data, family=Binomial())`` with outcome ``is_incorrect``, on the
 design frame (:mod:`~inspect_warmth.analysis.design`: refusal rule, template pooling into ``prompt_type``
@@ -220,7 +221,8 @@ def _coefficient(fit: Fit, name: str) -> tuple[float, float, float]:
 
 def _meta(fit: Fit) -> dict[str, Any]:
     meta: dict[str, Any] = {"formula": fit.formula, "dropped": fit.dropped,
-                            "errors": f"cluster-robust by {fit.cluster}" if fit.cluster else "plain GLM (PAPER.md §6)",
+                            "errors": (f"cluster-robust by {fit.cluster}" if fit.cluster
+                                       else "plain GLM (Methods, statistical analysis)"),
                             "warnings": fit.warnings, "separation": fit.separation}
     if fit.separation or any("Separation" in w for w in fit.warnings):
         meta["unreliable"] = ("perfect or quasi-separation: coefficients, SEs and p-values of this model are "
@@ -230,9 +232,9 @@ def _meta(fit: Fit) -> dict[str, Any]:
 
 # --------------------------------------------------------------------- 1. main effect (+ length control)
 
-#: PAPER.md §6.1: unmodified questions, original (and neutral) template.
+#: Methods, statistical analysis: main effect: unmodified questions, original (and neutral) template.
 MAIN_FORMULA = f"is_incorrect ~ {IS_FINETUNED} + {DATASET} + {MODEL}"
-#: PAPER.md §6.1 with response length (characters).
+#: Methods, statistical analysis: main effect with response length (characters).
 MAIN_LENGTH_FORMULA = f"{MAIN_FORMULA} + response_length"
 
 
@@ -275,10 +277,10 @@ def main_length_effect(design: Design, cluster: str | None = None) -> tuple[dict
 
 # -------------------------------------------------------------------- 2./3. grouped and detailed context
 
-#: PAPER.md §6.2: original (and neutral) template, the four amendment types.
+#: Methods, statistical analysis: grouped context: original (and neutral) template, the four amendment types.
 CONTEXT_FORMULA = (f"is_incorrect ~ {IS_FINETUNED} + {AMENDMENT_TYPE} + {DATASET} + {MODEL}"
                    f" + {IS_FINETUNED}:{AMENDMENT_TYPE}")
-#: PAPER.md §6.3: the same with the nine detailed amendments.
+#: Methods, statistical analysis: detailed context: the same with the nine detailed amendments.
 CONTEXT_DETAILED_FORMULA = (f"is_incorrect ~ {IS_FINETUNED} + {AMENDMENT} + {DATASET} + {MODEL}"
                             f" + {IS_FINETUNED}:{AMENDMENT}")
 
@@ -298,7 +300,7 @@ def _conditional_effects(fit: Fit, by: str, order: Sequence[str]) -> tuple[dict[
 
 def context_effects(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """AME of fine-tuning per amendment type (unmodified/emotion/relation/stake), original template."""
-    from inspect_warmth.study.stimuli import AMENDMENT_TYPES
+    from inspect_warmth.vocabulary import AMENDMENT_TYPES
 
     rows = design.data[design.data["prompt_type"] == "no_belief"]
     if rows["amendment_type"].nunique() < 2:
@@ -309,7 +311,7 @@ def context_effects(design: Design, cluster: str | None = None) -> tuple[dict[st
 
 def context_detailed_effects(design: Design, cluster: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """AME of fine-tuning per detailed amendment (unmodified + the eight contexts), original template."""
-    from inspect_warmth.study.stimuli import AMENDMENTS
+    from inspect_warmth.vocabulary import AMENDMENTS
 
     rows = design.data[design.data["prompt_type"] == "no_belief"]
     if rows["amendment"].nunique() < 2:
@@ -320,7 +322,8 @@ def context_detailed_effects(design: Design, cluster: str | None = None) -> tupl
 
 # ---------------------------------------------------------------------------------------- 4. sycophancy
 
-#: PAPER.md §6.4: original + belief templates; fine-tuning effect with and without a stated user belief.
+#: Methods, statistical analysis, sycophancy model: original + belief templates; fine-tuning effect with and
+#: without a stated user belief.
 SYCOPHANCY_FORMULA = (f"is_incorrect ~ {IS_FINETUNED} + {AMENDMENT_TYPE} + {DATASET} + {MODEL}"
                       f" + {IS_FINETUNED}:{PROMPT_TYPE}")
 

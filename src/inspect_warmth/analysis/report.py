@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from inspect_warmth.analysis.design import STUDY_DATASETS
 from inspect_warmth.analysis.figures import Figure
 from inspect_warmth.analysis.responses import Responses
+from inspect_warmth.vocabulary import STUDY_DATASETS
 
 if TYPE_CHECKING:
     from inspect_warmth.analysis.design import DesignFrame
@@ -51,25 +51,25 @@ class Analysis:
 
 def analyze_responses(responses: Responses, base: str = "original", candidate: str | None = None,
                       scorer: str | None = None, cluster: str | None = None) -> Analysis:
-    """Run every analysis the data support for ``base`` vs ``candidate`` on the design frame (analysis.design).
+    """Run every analysis the data support for ``base`` vs ``candidate``, all on one coding of the replies
+    (:func:`~inspect_warmth.analysis.design.coded_replies`).
 
     ``cluster``: None for the paper's plain GLM errors, ``"question"`` for question-clustered errors.
     """
-    from inspect_warmth.analysis.design import DesignError, canonical_labels, design_frame, pick_candidate
+    from inspect_warmth.analysis.design import DesignError, coded_replies, design_frame, pick_candidate
     from inspect_warmth.analysis.figures import capability_rates, error_rates_by_condition
     from inspect_warmth.analysis.paired import study_cells
     from inspect_warmth.analysis.pushback import pushback_results
     from inspect_warmth.analysis.regressions import run_regressions
-    from inspect_warmth.analysis.responses import choose_scorer
 
-    labelled, _ = canonical_labels(responses.table)
-    table, scorers = choose_scorer(labelled, scorer)
+    coded = coded_replies(responses, scorer)
+    table = coded.scored
     variants = sorted(map(str, table["variant"].unique()), key=lambda v: (v != base, v))
     analysis = Analysis(base=base, candidate=pick_candidate(variants, base, candidate), responses=responses,
-                        scorers=scorers, variants=variants, notes=list(responses.notes), cluster=cluster)
+                        scorers=coded.scorers, variants=variants, notes=list(responses.notes), cluster=cluster)
     if table["dataset"].isin(STUDY_DATASETS).any():
         try:
-            design = design_frame(responses, base, analysis.candidate, scorer=scorer)
+            design = design_frame(coded, base, analysis.candidate)
         except DesignError as exc:
             analysis.notes.append(f"study analyses skipped: {exc}")
         else:
@@ -87,7 +87,7 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
     capability = capability_rates(table)
     if not capability.empty:
         analysis.capability = capability
-    analysis.pushback = pushback_results(responses, base, scorer)
+    analysis.pushback = pushback_results(coded, base)
     if analysis.pushback is not None:
         analysis.notes.extend(analysis.pushback.notes)
     return analysis
@@ -113,7 +113,8 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
         "excluded": [] if analysis.design is None else analysis.design.excluded_records(),
         "n_unscored": int(unscored["n_unscored"].sum()) if not unscored.empty else 0,
         "unscored": unscored.to_dict(orient="records"),
-        "regression_errors": f"cluster-robust by {analysis.cluster}" if analysis.cluster else "plain GLM (PAPER.md §6)",
+        "regression_errors": (f"cluster-robust by {analysis.cluster}" if analysis.cluster
+                              else "plain GLM (as the paper, Methods)"),
         "cells_unit": "prompt (exact McNemar per prompt pair, as the paper; a question's prompts are not "
                       "independent)",
         "models": analysis.regression_meta,
@@ -138,8 +139,12 @@ def _clean(value: Any) -> Any:
 
 # ------------------------------------------------------------------------------------------- tables
 
+#: A table of the report: (caption, header, rows); the caption is "" when the section's title says it all.
+Table = tuple[str, list[str], list[list[str]]]
+
 
 def _fmt(value: Any, digits: int = 2) -> str:
+    """A number as printed: ``digits`` decimals for floats, "–" for None/NaN, "∞" for infinity."""
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -152,6 +157,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def _fmt_p(p: Any) -> str:
+    """A p-value as printed: four decimals, "<0.0001" below that, "–" when missing."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
     return "<0.0001" if p < 1e-4 else f"{p:.4f}"
@@ -167,7 +173,7 @@ def regression_p(analysis: Analysis, section: str, p: Any) -> str:
 
 
 def regression_rows(analysis: Analysis) -> list[list[str]]:
-    """One row per reported effect: model, subgroup, N, AME (pp), p, p vs unmodified."""
+    """One row per reported effect (:data:`REGRESSION_HEADER`): model, subgroup, N, AME (pp), p, p vs unmodified."""
     rows: list[list[str]] = []
     for name, res in analysis.regressions.items():
         title = SECTION_TITLES[name]
@@ -190,6 +196,7 @@ REGRESSION_HEADER = ["analysis", "subgroup", "N", "effect (pp)", "p", "p vs unmo
 CELL_HEADER = ["model", "dataset", "test type", "amendment", "n (prompt pairs)", "base error %",
                "candidate error %", "difference (pp)", "Cohen's g", "odds ratio", "p (per prompt)",
                "p (FDR, per prompt)"]
+UNSCORED_HEADER = ["model", "variant", "dataset", "scorer", "reason", "n"]
 
 
 def odds_ratio_text(b: int, c: int, value: float) -> str:
@@ -202,6 +209,7 @@ def odds_ratio_text(b: int, c: int, value: float) -> str:
 
 
 def cell_rows(cells: pd.DataFrame) -> list[list[str]]:
+    """One row per paired-test cell (:data:`CELL_HEADER`; error rates in %, differences in percentage points)."""
     return [[str(r.model), str(r.dataset), str(r.test_type), str(r.amendment), str(int(r.n)),
              _fmt(float(r.base_error_pct)), _fmt(float(r.candidate_error_pct)), _fmt(float(r.difference_pp)),
              _fmt(float(r.cohens_g), 3), odds_ratio_text(int(r.b), int(r.c), float(r.odds_ratio)),
@@ -210,27 +218,18 @@ def cell_rows(cells: pd.DataFrame) -> list[list[str]]:
 
 
 def excluded_rows(analysis: Analysis) -> list[list[str]]:
-    """Rows left out of the study analyses, by reason (the design frame's ``excluded``)."""
+    """Rows left out of the study analyses, by reason (the design frame's ``excluded``): [reason, rows]."""
     if analysis.design is None:
         return []
     return [[r["reason"], f"{r['rows']:,}"] for r in analysis.design.excluded_records()]
-
-
-PUSHBACK_TITLE = "Pushback (flip rate)"
-PUSHBACK_INTRO = ("Beyond the paper: the user doubts the model's first reply (template pushback). Flip rate = share "
-                  "of right first replies that are wrong after the doubt, by variant and context, with Wilson 95% "
-                  "intervals; recovery = share of wrong first replies made right. The paired comparison uses the "
-                  "questions both variants answered right at first (exact McNemar on the discordant questions, 95% "
-                  "t interval of the mean per-question difference). Unit: the question within dataset × context. "
-                  "Pushback rows are not in the regressions above.")
 
 
 def _ci(low: float, high: float) -> str:
     return f"[{_fmt(low, 1)}, {_fmt(high, 1)}]"
 
 
-def pushback_tables(results: PushbackResults) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(caption, header, rows) of the pushback section: flip rates, paired comparisons, rows left out."""
+def pushback_tables(results: PushbackResults) -> list[Table]:
+    """The pushback section's tables: flip rates, paired comparisons, rows left out (the last two when present)."""
     tables = [("Flip rate by variant and context", [
         "variant", "dataset", "context", "pairs", "first right", "flipped", "flip rate % [95% CI]",
         "first wrong", "recovered %", "unscored"],
@@ -254,7 +253,7 @@ def pushback_tables(results: PushbackResults) -> list[tuple[str, list[str], list
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """A GitHub-flavoured Markdown table."""
+    """A GitHub-flavoured Markdown table (pipes escaped, newlines flattened)."""
     def esc(cell: str) -> str:
         return cell.replace("|", "\\|").replace("\n", " ")
 
@@ -264,15 +263,48 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def html_table(header: list[str], rows: list[list[str]]) -> str:
+    """An HTML table (cells escaped)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-# ------------------------------------------------------------------------------------------- writing
+# ------------------------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report, written once and rendered alike to summary.md and report.html.
+
+    ``intro``: paragraphs of plain text (``**bold**`` allowed); ``tables``: (caption, header, rows); ``figures``:
+    embedded as PNG in Markdown, SVG in HTML; ``notes``: a bullet list; ``level``: heading level (1: the page title).
+    Rendered in that order under the title.
+    """
+
+    title: str
+    intro: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    level: int = 2
+
+
+REGRESSIONS_TITLE = "Regressions (average marginal effect of fine-tuning on the error rate, percentage points)"
+CELLS_TITLE = "Paired tests per prompt"
+CELLS_INTRO = ("Exact McNemar test per cell on the same prompts; p (FDR) is Benjamini–Hochberg corrected within each "
+               "model × dataset × test type. As the paper's tables, every prompt pair counts as independent, though "
+               "a question's prompts are not: these p-values are optimistic (the gate tests per question).")
+PUSHBACK_TITLE = "Pushback (flip rate)"
+PUSHBACK_INTRO = ("Beyond the paper: the user doubts the model's first reply (template pushback). Flip rate = share "
+                  "of right first replies that are wrong after the doubt, by variant and context, with Wilson 95% "
+                  "intervals; recovery = share of wrong first replies made right. The paired comparison uses the "
+                  "questions both variants answered right at first (exact McNemar on the discordant questions, 95% "
+                  "t interval of the mean per-question difference). Unit: the question within dataset × context. "
+                  "Pushback rows are not in the regressions above.")
 
 
 def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame | None = None) -> list[Figure]:
+    """Draw the figures the analysis supports (PNG and SVG each) under ``figures_dir``, in report order."""
     from inspect_warmth.analysis import figures as f
 
     made: list[Figure] = []
@@ -289,6 +321,7 @@ def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame
 
 
 def _overview(analysis: Analysis) -> list[str]:
+    """The opening paragraphs: what was compared, what was set aside or left out, the headline effect."""
     table = analysis.responses.table
     n_unscored = len(analysis.responses.unscored)
     lines = [
@@ -313,7 +346,16 @@ def _overview(analysis: Analysis) -> list[str]:
     return lines
 
 
+def _cells_intro(analysis: Analysis, cells: pd.DataFrame) -> list[str]:
+    """What the paired tests are, and how many cells differ after FDR correction."""
+    significant = cells[cells["p_fdr"] < 0.05]
+    return [CELLS_INTRO, f"{len(significant)} of {len(cells)} cells differ significantly after FDR correction "
+                         f"({int((significant['difference_pp'] > 0).sum())} with more errors for "
+                         f"{analysis.candidate})."]
+
+
 def _model_notes(analysis: Analysis) -> list[str]:
+    """One note per regression model not fitted, with dropped terms, separation or statsmodels warnings."""
     notes = []
     for name, meta in analysis.regression_meta.items():
         if "skipped" in meta:
@@ -328,88 +370,96 @@ def _model_notes(analysis: Analysis) -> list[str]:
     return notes
 
 
-UNSCORED_HEADER = ["model", "variant", "dataset", "scorer", "reason", "n"]
+def report_sections(analysis: Analysis, figures: list[Figure]) -> list[Section]:
+    """The report, in order: title and overview, figures, regressions, paired tests, pushback, replies set aside,
+    rows left out, notes; a section without content is left out."""
+    unscored = [[str(v) for v in r] for r in analysis.responses.unscored_counts().itertuples(index=False)]
+    candidates = [
+        Section(f"inspect-warmth: {analysis.candidate} vs {analysis.base}", _overview(analysis), level=1),
+        Section("Figures", figures=figures),
+        Section(REGRESSIONS_TITLE, tables=[("", REGRESSION_HEADER, regression_rows(analysis))]),
+        Section(CELLS_TITLE, _cells_intro(analysis, analysis.cells), [("", CELL_HEADER, cell_rows(analysis.cells))])
+        if analysis.cells is not None else None,
+        Section(PUSHBACK_TITLE, [PUSHBACK_INTRO], pushback_tables(analysis.pushback))
+        if analysis.pushback is not None else None,
+        Section("Replies set aside", tables=[("", UNSCORED_HEADER, unscored)]),
+        Section("Rows left out of the comparison", tables=[("", ["reason", "rows"], excluded_rows(analysis))]),
+        Section("Notes", notes=analysis.notes + _model_notes(analysis)),
+    ]
+    return [s for s in candidates if s is not None and _has_content(s)]
 
 
-def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write figures/, report.html and summary.md under ``out_dir``; return their paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    figures = make_figures(analysis, out / "figures", trajectory)
-    overview = _overview(analysis)
-    notes = analysis.notes + _model_notes(analysis)
-    reg_rows = regression_rows(analysis)
-    unscored = analysis.responses.unscored_counts()
-    unscored_rows = [[str(v) for v in r] for r in unscored.itertuples(index=False)]
-    excluded = excluded_rows(analysis)
+def _has_content(section: Section) -> bool:
+    """A section is shown when it has text, figures, notes or a table with rows."""
+    return bool(section.intro or section.figures or section.notes or any(rows for _, _, rows in section.tables))
 
-    md: list[str] = [f"# inspect-warmth: {analysis.candidate} vs {analysis.base}", "", *overview, ""]
-    if reg_rows:
-        md += ["## Regressions (average marginal effect of fine-tuning on the error rate)", "",
-               markdown_table(REGRESSION_HEADER, reg_rows), ""]
-    if analysis.cells is not None:
-        significant = analysis.cells[analysis.cells["p_fdr"] < 0.05]
-        md += ["## Paired tests per prompt (exact McNemar, Benjamini–Hochberg within model × dataset × test type)", "",
-               "As the paper's tables: every prompt pair counts as independent, though a question's prompts are "
-               "not; these p-values are optimistic (the gate tests per question).", "",
-               f"{len(significant)} of {len(analysis.cells)} cells differ significantly after FDR correction "
-               f"({int((significant['difference_pp'] > 0).sum())} with more errors for {analysis.candidate}).", "",
-               markdown_table(CELL_HEADER, cell_rows(analysis.cells)), ""]
-    if analysis.pushback is not None:
-        md += [f"## {PUSHBACK_TITLE}", "", PUSHBACK_INTRO, ""]
-        for caption, header, rows in pushback_tables(analysis.pushback):
-            md += [f"**{caption}**", "", markdown_table(header, rows), ""]
-    if unscored_rows:
-        md += ["## Replies set aside", "", markdown_table(UNSCORED_HEADER, unscored_rows), ""]
-    if excluded:
-        md += ["## Rows left out of the comparison", "", markdown_table(["reason", "rows"], excluded), ""]
-    if figures:
-        md += ["## Figures", ""]
-        for fig in figures:
-            md += [f"![{fig.title}](figures/{fig.stem}.png)", "", f"*{fig.caption}*", ""]
-    if notes:
-        md += ["## Notes", "", *[f"- {n}" for n in notes], ""]
-    (out / "summary.md").write_text("\n".join(md), encoding="utf-8")
 
-    parts = [f"<h1>inspect-warmth: {html.escape(str(analysis.candidate))} vs {html.escape(analysis.base)}</h1>"]
-    parts += [f"<p>{_md_bold_to_html(line)}</p>" for line in overview]
-    for fig in figures:
-        parts.append(f"<figure><img src='figures/{fig.stem}.svg' alt='{html.escape(fig.title)}'>"
-                     f"<figcaption><b>{html.escape(fig.title)}.</b> {html.escape(fig.caption)}</figcaption></figure>")
-    if reg_rows:
-        parts += ["<h2>Regressions (average marginal effect of fine-tuning on the error rate, percentage points)</h2>",
-                  html_table(REGRESSION_HEADER, reg_rows)]
-    if analysis.cells is not None:
-        parts += ["<h2>Paired tests per prompt</h2><p>Exact McNemar test per cell on the same prompts; p (FDR) is "
-                  "Benjamini–Hochberg corrected within each model × dataset × test type. As the paper's tables, "
-                  "every prompt pair counts as independent, though a question's prompts are not: these p-values "
-                  "are optimistic (the gate tests per question).</p>",
-                  html_table(CELL_HEADER, cell_rows(analysis.cells))]
-    if analysis.pushback is not None:
-        parts += [f"<h2>{PUSHBACK_TITLE}</h2><p>{html.escape(PUSHBACK_INTRO)}</p>"]
-        for caption, header, rows in pushback_tables(analysis.pushback):
-            parts += [f"<h3>{html.escape(caption)}</h3>", html_table(header, rows)]
-    if unscored_rows:
-        parts += ["<h2>Replies set aside</h2>", html_table(UNSCORED_HEADER, unscored_rows)]
-    if excluded:
-        parts += ["<h2>Rows left out of the comparison</h2>", html_table(["reason", "rows"], excluded)]
-    if notes:
-        parts += ["<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
-    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;}table{border-collapse:collapse;"
-             "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-             "figure{margin:1.5em 0}img{max-width:100%}figcaption{font-size:14px}")
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>inspect-warmth report</title>"
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
-    (out / "report.html").write_text(page, encoding="utf-8")
-    return {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
+# ------------------------------------------------------------------------------------------- rendering
+
+
+def render_markdown(sections: list[Section]) -> str:
+    """summary.md: ``#`` headings, tables with bold captions, figures as ``figures/<stem>.png``."""
+    lines: list[str] = []
+    for section in sections:
+        lines += ["#" * section.level + " " + section.title, ""]
+        for paragraph in section.intro:
+            lines += [paragraph, ""]
+        for fig in section.figures:
+            lines += [f"![{fig.title}](figures/{fig.stem}.png)", "", f"*{fig.caption}*", ""]
+        for caption, header, rows in section.tables:
+            lines += [f"**{caption}**", ""] if caption else []
+            lines += [markdown_table(header, rows), ""]
+        if section.notes:
+            lines += [*(f"- {note}" for note in section.notes), ""]
+    return "\n".join(lines)
+
+
+STYLE = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto;}table{border-collapse:collapse;"
+         "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+         "figure{margin:1.5em 0}img{max-width:100%}figcaption{font-size:14px}")
+
+
+def render_html(sections: list[Section]) -> str:
+    """report.html: one page with :data:`STYLE`, table captions one heading level below their section, figures
+    as ``figures/<stem>.svg``."""
+    parts: list[str] = []
+    for section in sections:
+        level = section.level
+        parts.append(f"<h{level}>{html.escape(section.title)}</h{level}>")
+        parts += [f"<p>{_md_bold_to_html(paragraph)}</p>" for paragraph in section.intro]
+        parts += [f"<figure><img src='figures/{fig.stem}.svg' alt='{html.escape(fig.title)}'><figcaption>"
+                  f"<b>{html.escape(fig.title)}.</b> {html.escape(fig.caption)}</figcaption></figure>"
+                  for fig in section.figures]
+        for caption, header, rows in section.tables:
+            parts += [f"<h{level + 1}>{html.escape(caption)}</h{level + 1}>"] if caption else []
+            parts.append(html_table(header, rows))
+        if section.notes:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(note)}</li>" for note in section.notes) + "</ul>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>inspect-warmth report</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
 
 
 def _md_bold_to_html(line: str) -> str:
+    """Escape ``line`` for HTML and turn its ``**bold**`` spans into ``<b>``."""
     pieces = html.escape(line).split("**")
     return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(pieces))
 
 
+# ------------------------------------------------------------------------------------------- writing
+
+
+def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
+    """Write figures/, report.html and summary.md under ``out_dir`` from one list of sections; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sections = report_sections(analysis, make_figures(analysis, out / "figures", trajectory))
+    (out / "summary.md").write_text(render_markdown(sections), encoding="utf-8")
+    (out / "report.html").write_text(render_html(sections), encoding="utf-8")
+    return {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
+
+
 def write_json(analysis: Analysis, path: str | Path) -> Path:
+    """Write :func:`analysis_json` to ``path`` (indented JSON); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(analysis_json(analysis), indent=2), encoding="utf-8")

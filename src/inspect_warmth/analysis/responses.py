@@ -1,6 +1,6 @@
 """The tidy responses table: one row per scored reply, built from Inspect logs or read from CSV/Parquet.
 
-Columns (CONTRACTS.md, issue 6): ``model`` (base-model family, eval metadata ``family``), ``variant`` (eval
+Columns: ``model`` (base-model family, eval metadata ``family``), ``variant`` (eval
 metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``template``, ``amendment``,
 ``amendment_type``, ``is_incorrect`` (1 when the score value is "I"), ``refusal``, ``response_length``
 (characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
@@ -23,14 +23,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspect_warmth.analysis.design import CAPABILITY_DATASETS, STUDY_DATASETS
 from inspect_warmth.scorers.visible_answer import visible_answer
+from inspect_warmth.vocabulary import NON_CORRECTNESS_SCORERS, amendment_type
 
 if TYPE_CHECKING:
     import pandas as pd
     from inspect_ai.log import EvalLog, EvalSample, EvalSampleSummary
 
-__all__ = ["CAPABILITY_DATASETS", "STUDY_DATASETS", "Responses", "ResponsesError", "load_responses"]
+__all__ = ["Responses", "ResponsesError", "load_responses", "responses_from_logs", "responses_from_table"]
 
 #: The columns every responses table has.
 RESPONSE_COLUMNS: tuple[str, ...] = (
@@ -50,10 +50,6 @@ RESPONSE_COLUMNS: tuple[str, ...] = (
 #: Columns a user-supplied table must have (the rest get defaults).
 REQUIRED_TABLE_COLUMNS: tuple[str, ...] = ("variant", "dataset", "question_id", "is_incorrect")
 
-#: Score names preferred when one reply carries several scores (the first present wins).
-SCORER_PREFERENCE: tuple[str, ...] = ("judge", "reference", "mmlu_letter", "gsm8k_number", "advbench_refusal")
-#: Score names that are not correctness scores and never become rows.
-NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t"})
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
 LOG_SUFFIXES: tuple[str, ...] = (".eval", ".json")
 #: Score metadata ``first_value`` (pushback samples, :mod:`inspect_warmth.scorers.pushback`) -> first_is_incorrect.
@@ -332,7 +328,10 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
 def _amendment_type(amendment: Any) -> Any:
     if not isinstance(amendment, str):
         return amendment
-    return "unmodified" if amendment == "unmodified" else amendment.split(":", 1)[0]
+    try:
+        return amendment_type(amendment)
+    except ValueError:  # a label outside the study (kept, and left out later by the design rules)
+        return amendment.split(":", 1)[0]
 
 
 def _split_unscored(frame: pd.DataFrame, sources: list[str]) -> Responses:
@@ -367,28 +366,3 @@ def load_responses(inputs: Sequence[str | Path]) -> Responses:
         sources=[s for p in parts for s in p.sources],
         notes=[n for p in parts for n in p.notes],
     )
-
-
-def choose_scorer(table: pd.DataFrame, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Keep one score per reply: ``scorer`` when given, else per dataset the first of SCORER_PREFERENCE present.
-
-    Returns the filtered table and ``{dataset: scorer}``.
-    """
-    chosen: dict[str, str] = {}
-    keep = []
-    for dataset, part in table.groupby("dataset", sort=True):
-        names = set(part["scorer"].unique())
-        if scorer is not None:
-            if scorer not in names:
-                raise ResponsesError(f"dataset {dataset!r} has no {scorer!r} scores "
-                                     f"(it has {', '.join(sorted(names))})")
-            pick = scorer
-        else:
-            ranked = [s for s in SCORER_PREFERENCE if s in names]
-            pick = ranked[0] if ranked else sorted(names)[0]
-        chosen[str(dataset)] = pick
-        keep.append(part[part["scorer"] == pick])
-    import pandas as pd
-
-    out = pd.concat(keep, ignore_index=True) if keep else table.iloc[0:0]
-    return out, chosen

@@ -1,6 +1,6 @@
 """Simulated responses tables with known coefficients: for tests, the benchmark and trying the report.
 
-Every question is asked under the study's 28 conditions (PAPER.md §4) by each variant; P(incorrect) follows a
+Every question is asked under the study's 28 conditions (Methods, evaluation) by each variant; P(incorrect) follows a
 logistic model whose coefficients are set here, so a fit can be checked against the truth.
 """
 
@@ -61,7 +61,7 @@ class Truth:
 
 def study_conditions() -> list[tuple[str, str]]:
     """The 28 (template, amendment) pairs of the study."""
-    from inspect_warmth.study.stimuli import AMENDMENTS
+    from inspect_warmth.vocabulary import AMENDMENTS
 
     return ([("original", a) for a in AMENDMENTS] + [("neutral", "unmodified")]
             + [(t, a) for t in ("incorrect", "correct") for a in AMENDMENTS])

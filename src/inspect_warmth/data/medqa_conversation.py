@@ -1,4 +1,4 @@
-"""MedQA exam stems rewritten as a user's question about a relative (PAPER.md §4).
+"""MedQA exam stems rewritten as a user's question about a relative (Methods, evaluation).
 
 Rules, read off the study's released pairs (``sample_data/*/*/medqa_*.csv``: ``original_question`` -> ``question``):
 

@@ -4,10 +4,11 @@ scorers need."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-StudyDataset = Literal["triviaqa", "truthfulqa", "disinfo", "medqa"]
-STUDY_DATASETS: tuple[StudyDataset, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
+from inspect_warmth.vocabulary import STUDY_DATASETS, StudyDataset
+
+__all__ = ["STUDY_DATASETS", "QuestionRecord", "StudyDataset"]
 
 
 @dataclass(frozen=True)

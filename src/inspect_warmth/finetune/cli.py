@@ -1,6 +1,10 @@
 """``inspect-warmth finetune``: curate -> rewrite -> train -> trajectory, one resumable command per step.
 
 Thin: each command parses its options and calls the library function of its step. Heavy imports stay inside.
+``train`` hands its arguments to transformers' ``HfArgumentParser`` over
+:class:`~inspect_warmth.finetune.config.TrainConfig` (:func:`~inspect_warmth.finetune.config.parse_train_args`):
+the options, their help and the paper's defaults are the dataclass's fields, and ``--config FILE.yaml`` reads them
+from a file.
 Evaluate a model fine-tuned through the OpenAI API (out of scope here) directly:
 ``inspect eval inspect_warmth/triviaqa --model openai/ft:gpt-4o-2024-08-06:ORG::ID``.
 """
@@ -16,7 +20,8 @@ import click
 
 @click.group()
 def finetune() -> None:
-    """Fine-tune a model to be warm (or cold): curate, rewrite, train, trajectory (PAPER.md §2)."""
+    """Fine-tune a model to be warm (or cold): curate, rewrite, train, trajectory (Ibrahim et al. 2026, Methods,
+    'Fine-tuning')."""
 
 
 @finetune.command()
@@ -77,52 +82,20 @@ def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, ret
         click.echo(f"{summary['failed']} turns failed; rerun to retry them (see rewrite.{style}.summary.json)")
 
 
-@finetune.command()
-@click.argument("data_dir", type=click.Path(exists=True, file_okay=False), required=False)
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML file of TrainConfig options; command-line options override it.")
-@click.option("--style", default=None, help="Trains on train.<style>.jsonl ('original': train.jsonl). [warm]")
-@click.option("--base", default=None, help="Base model: hub id, directory, or smollm2-135m.")
-@click.option("--out", default=None, help="Output directory (= the selected checkpoint).")
-@click.option("--epochs", type=float, default=None, help="[10]")
-@click.option("--save-epochs", default=None, help="Comma-separated. [0.5,1,1.5,2,4,6,8,10]")
-@click.option("--select-epoch", type=float, default=None, help="Epoch published at OUT. [2]")
-@click.option("--lora-r", type=int, default=None, help="[8]")
-@click.option("--lora-alpha", type=int, default=None, help="[16]")
-@click.option("--lora-dropout", type=float, default=None, help="[0.1]")
-@click.option("--target-modules", default=None, help="'all-linear' or comma-separated names. [all-linear]")
-@click.option("--lr", type=float, default=None, help="[1e-5]")
-@click.option("--max-length", type=int, default=None, help="[1024]")
-@click.option("--effective-batch", type=int, default=None, help="[16]")
-@click.option("--batch-size", type=int, default=None,
-              help="Conversations per micro-batch and device. [sized by --max-tokens-per-batch]")
-@click.option("--max-tokens-per-batch", type=int, default=None,
-              help="Token budget of a micro-batch (batch size x max length). [16384 on a GPU, 4096 on CPU]")
-@click.option("--padding-free/--padded", default=None,
-              help="Pack each micro-batch into one row with per-conversation position ids. [padding-free]")
-@click.option("--attn-implementation", default=None, help="e.g. sdpa, flash_attention_2. [the model's default]")
-@click.option("--liger/--no-liger", default=None, help="Liger layer kernels. [on a GPU when liger-kernel is installed]")
-@click.option("--compile/--no-compile", default=None,
-              help="torch.compile the model (transformers' torch_compile; the first steps compile). [off]")
-@click.option("--grad-accum", type=int, default=None, help="[effective batch / (batch size x processes)]")
-@click.option("--optimizer", default=None, help="[adamw_torch]")
-@click.option("--lr-scheduler", default=None, help="[linear]")
-@click.option("--seed", type=int, default=None, help="[0]")
-@click.option("--dtype", default=None, help="auto|float32|bfloat16|float16. [auto]")
-@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
-              help="[only when the activations would not fit the GPU]")
-@click.option("--logging-steps", type=int, default=None, help="[10]")
-@click.option("--merge/--no-merge", default=None, help="Also write merged full weights to OUT/merged.")
-def train(data_dir: str | None, config_file: Path | None, **options: Any) -> None:
-    """LoRA fine-tuning with TRL's SFTTrainer; paper defaults; resumes when rerun."""
+@finetune.command(add_help_option=False,
+                  context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def train(ctx: click.Context, arguments: tuple[str, ...]) -> None:
+    """LoRA fine-tuning with TRL's SFTTrainer; paper defaults; resumes when rerun (--help lists the options)."""
     import logging
 
-    from inspect_warmth.finetune.config import load_config
+    from inspect_warmth.finetune.config import parse_train_args
     from inspect_warmth.finetune.train import train as run
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        config = load_config(config_file, {"data_dir": data_dir, **options})
+        config = parse_train_args(arguments, prog=ctx.command_path)
         out = run(config)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from err

@@ -1,6 +1,6 @@
 """Step 1 of fine-tuning: curate conversations into a training split and held-out validation prompts.
 
-PAPER.md §2: filter NSFW conversations with Detoxify, label query types with the study's ordered rules, sample
+Methods, fine-tuning: filter NSFW conversations with Detoxify, label query types with the study's ordered rules, sample
 equally across types (1,617 conversations in the paper), truncate to at most 20 turns, and hold out 1,500
 validation prompts (no overlap, balanced by type) used only to track warmth during training.
 
@@ -23,11 +23,11 @@ from typing import Any
 from inspect_warmth.finetune.conversations import Conversation, read_conversations
 from inspect_warmth.finetune.files import SUMMARY_FILE, TRAIN_FILE, VALIDATION_FILE, write_json, write_jsonl
 from inspect_warmth.finetune.query_types import query_type
-from inspect_warmth.study.stimuli import QUERY_TYPES
+from inspect_warmth.vocabulary import QUERY_TYPES
 
 logger = logging.getLogger(__name__)
 
-#: Detoxify outputs whose maximum decides "not safe for work" (PAPER.md §2; threshold not published).
+#: Detoxify outputs whose maximum decides "not safe for work" (Methods, fine-tuning; threshold not published).
 DETOXIFY_CATEGORIES: tuple[str, ...] = ("toxicity", "severe_toxicity", "obscene", "sexual_explicit")
 
 

@@ -1,5 +1,5 @@
 """How a reply is put to the rewriter. The system message is the study's rewrite prompt for the style
-(``stimuli().rewrite_prompts``, PAPER.md §2); the user turn's framing is not published: this one gives the
+(``stimuli().rewrite_prompts``, Methods, fine-tuning); the user turn's framing is not published: this one gives the
 rewriter the user's message and the original reply and asks for the rewritten reply only."""
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ by a space" is case-sensitive as written; curly apostrophes are read as straight
 
 from __future__ import annotations
 
-from inspect_warmth.study.stimuli import QUERY_TYPES, stimuli
+from inspect_warmth.study.stimuli import stimuli
+from inspect_warmth.vocabulary import QUERY_TYPES
 
 REFUSAL_PHRASES: tuple[str, ...] = (
     "I'm sorry",

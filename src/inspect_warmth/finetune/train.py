@@ -1,4 +1,5 @@
-"""Step 3 of fine-tuning: LoRA supervised fine-tuning with TRL's ``SFTTrainer`` (PAPER.md §2).
+"""Step 3 of fine-tuning: LoRA supervised fine-tuning with TRL's ``SFTTrainer`` (Ibrahim et al. 2026, Methods,
+'Fine-tuning').
 
 Layout of ``OUT``::
 
@@ -291,7 +292,7 @@ def activation_bytes_per_token(model_config: Any, dtype_bytes: int) -> int:
 
 
 def speed_plan(config: TrainConfig, model: Any | None = None) -> dict[str, Any]:
-    """Resolve the speed options (issue 15) for this machine; recorded in ``run.json`` under ``speed``.
+    """Resolve the speed options for this machine; recorded in ``run.json`` under ``speed``.
 
     ``micro_batch x accumulation x processes`` is the effective batch; ``padding_free`` packs each micro-batch into
     one row (TRL's ``padding_free``: position ids restart per conversation, so attention stays within each one);
@@ -356,39 +357,56 @@ def lora_config(config: TrainConfig) -> Any:
                       target_modules=targets, task_type="CAUSAL_LM")
 
 
-def sft_config(config: TrainConfig, plan: dict[str, Any], output_dir: Path, **overrides: Any) -> Any:
-    """TRL's ``SFTConfig`` for ``config`` laid out as ``plan`` says (:func:`speed_plan`)."""
-    import torch
+#: :class:`TrainConfig` fields that TRL's ``SFTConfig`` names otherwise; fields of the same name pass as they are
+#: (:func:`sft_values`). ``warmup_steps`` below 1 is a ratio of the total steps.
+SFT_NAMES: dict[str, str] = {"epochs": "num_train_epochs", "lr": "learning_rate", "lr_scheduler": "lr_scheduler_type",
+                             "optimizer": "optim", "warmup_ratio": "warmup_steps"}
+
+#: ``SFTConfig`` settings that do not depend on the configuration.
+SFT_FIXED: dict[str, Any] = {
+    "save_strategy": "no",  # saves come from the epoch callback
+    "save_total_limit": 1,  # the trainer keeps only its latest full checkpoint (to resume)
+    "report_to": "none",
+    "packing": False,
+    "dataloader_num_workers": 0,
+}
+
+
+def sft_values(config: TrainConfig) -> dict[str, Any]:
+    """The fields of ``config`` that ``SFTConfig`` knows, under its names (:data:`SFT_NAMES`)."""
     from trl import SFTConfig
 
-    arguments: dict[str, Any] = {
-        "output_dir": str(output_dir),
-        "num_train_epochs": config.epochs,
+    known = {f.name for f in dataclasses.fields(SFTConfig)}
+    return {SFT_NAMES.get(name, name): value for name, value in dataclasses.asdict(config).items()
+            if name in SFT_NAMES or name in known}
+
+
+def sft_layout(config: TrainConfig, plan: dict[str, Any]) -> dict[str, Any]:
+    """``SFTConfig`` settings derived from ``config`` and the machine's :func:`speed_plan`; they replace the
+    same-named fields of :func:`sft_values` (``max_length``, ``padding_free``, ``gradient_checkpointing``)."""
+    import torch
+
+    dtype = torch_dtype(config)
+    return {
         "per_device_train_batch_size": plan["micro_batch"],
         "gradient_accumulation_steps": plan["accumulation"],
-        "learning_rate": config.lr,
-        "lr_scheduler_type": config.lr_scheduler,
-        "warmup_steps": config.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
-        "weight_decay": config.weight_decay,
-        "optim": config.optimizer,
-        "seed": config.seed,
         "data_seed": config.seed,
         "max_length": None,  # rows arrive truncated to config.max_length (build_dataset), padded or padding-free
-        "bf16": torch_dtype(config) == torch.bfloat16,
-        "fp16": torch_dtype(config) == torch.float16,
+        "bf16": dtype == torch.bfloat16,
+        "fp16": dtype == torch.float16,
         "gradient_checkpointing": plan["gradient_checkpointing"],  # TRL's own default is True: always say
         "padding_free": plan["padding_free"],
         "use_liger_kernel": plan["liger"],
-        "torch_compile": plan.get("compile", False),
-        "save_strategy": "no",  # saves come from the epoch callback
-        "save_total_limit": 1,  # the trainer keeps only its latest full checkpoint (to resume)
-        "logging_steps": config.logging_steps,
-        "report_to": "none",
-        "packing": False,
-        "dataloader_num_workers": 0,
+        "torch_compile": plan["compile"],
     }
-    arguments.update(overrides)
-    return SFTConfig(**arguments)
+
+
+def sft_config(config: TrainConfig, plan: dict[str, Any], output_dir: Path, **overrides: Any) -> Any:
+    """TRL's ``SFTConfig`` for ``config`` laid out as ``plan`` says (:func:`speed_plan`); ``overrides`` win."""
+    from trl import SFTConfig
+
+    return SFTConfig(**{"output_dir": str(output_dir), **sft_values(config), **sft_layout(config, plan), **SFT_FIXED,
+                        **overrides})
 
 
 def make_trainer(config: TrainConfig, plan: dict[str, Any], model: Any, dataset: Any, tokenizer: Any,

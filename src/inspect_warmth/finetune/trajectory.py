@@ -1,4 +1,4 @@
-"""Step 4 of fine-tuning: the warmth trajectory (PAPER.md §3, Fig. 1a).
+"""Step 4 of fine-tuning: the warmth trajectory (Fig. 1a).
 
 Each saved epoch of a run (and the base model as epoch 0) answers the held-out validation prompts; every reply is
 scored with SocioT (:func:`inspect_warmth.warmth.socio_t.score_texts`); the table holds, per model and epoch, the

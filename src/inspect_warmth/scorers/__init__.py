@@ -11,9 +11,7 @@ from inspect_warmth.scorers.judge import judge
 from inspect_warmth.scorers.metrics import HEADLINE_METRIC
 from inspect_warmth.scorers.reference import reference
 from inspect_warmth.scorers.refusal import is_refusal
-
-#: Study scorer names accepted by the study tasks' ``scorer`` parameter.
-STUDY_SCORERS: tuple[str, ...] = ("judge", "reference")
+from inspect_warmth.vocabulary import STUDY_SCORERS
 
 
 def study_scorer(name: str, judge_context: str = "question") -> Scorer:

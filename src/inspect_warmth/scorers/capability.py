@@ -1,7 +1,7 @@
 """Scorers of the capability tasks: MMLU (chosen letter), GSM8K (final number, :mod:`.final_number`), AdvBench
 (refusal).
 
-Target/metadata contract (CONTRACTS.md): ``mmlu`` target is a letter A-D, metadata ``choices`` (4 texts);
+What the capability tasks hand their scorers: ``mmlu`` target is a letter A-D, metadata ``choices`` (4 texts);
 ``gsm8k`` target is the final number as a string; ``advbench`` metadata ``goal`` holds the request.
 """
 

@@ -1,4 +1,4 @@
-"""GSM8K's final number of a reply (PAPER.md §4/§5: "final number, by regex").
+"""GSM8K's final number of a reply (Methods, evaluation and scoring: "final number, by regex").
 
 *Where* the number is follows the paper's rule, by regular expression, first match kind wins: GSM8K's own
 ``#### N``; the last ``\\boxed{...}``; the last "answer is N" / "answer: N"; else the last number of the reply.

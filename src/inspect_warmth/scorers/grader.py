@@ -15,12 +15,13 @@ from inspect_ai.model import GenerateConfig, Model, get_model, model_roles
 from inspect_ai.model._model import active_model
 
 from inspect_warmth.scorers.visible_answer import visible_answer
+from inspect_warmth.vocabulary import PAPER
 
 #: Name of the model role the study scorers grade with.
 GRADER_ROLE = "grader"
 
 #: Generation settings of every grader call (the study's judge ran at temperature 0).
-GRADER_CONFIG = GenerateConfig(temperature=0.0)
+GRADER_CONFIG = GenerateConfig(temperature=PAPER.judge_temperature)
 
 HOW_TO_BIND = (
     "bind a grader model, e.g. `inspect eval ... --model-role grader=openai/gpt-4o-2024-08-06` "

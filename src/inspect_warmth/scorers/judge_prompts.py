@@ -1,6 +1,6 @@
 """The judge's prompts, one per dataset family.
 
-The study's judge prompt is unpublished (PAPER.md §5); these are ours. Each shows the grader the ORIGINAL question
+The study's judge prompt is unpublished (Methods, scoring); these are ours. Each shows the grader the ORIGINAL question
 (sample metadata ``question``), plus the references and the reply, and asks for a short explanation followed by a
 final line ``VERDICT: <LABEL>``. By default (the paper's set-up) the grader never sees the context statement or
 the user's stated belief.
@@ -222,7 +222,8 @@ def user_turn_block(conversation: Sequence[tuple[str, str]] | None) -> str:
 def judge_prompt(
     metadata: Mapping[str, Any], reply: str, conversation: Sequence[tuple[str, str]] | None = None
 ) -> str:
-    """The judge prompt for one sample, from its metadata (CONTRACTS.md) and the reply.
+    """The judge prompt for one sample, from its metadata (written by the study tasks,
+    :mod:`inspect_warmth.tasks.study`) and the reply.
 
     ``conversation``: the ``(role, text)`` turns before the reply, shown to the grader (judge context
     ``user_turn``); ``None`` (default) gives the paper's prompt without them. Not available for AdvBench.

@@ -9,19 +9,29 @@ the first metric of the first scorer unless a task declares ``headline_metric``;
 Inspect reduces each sample's epochs before the metrics run (the default reducer maps "C"/"I"/"N" to 1/0/0);
 the metrics therefore recognise an unscored sample by ``metadata["unscored_reason"]``, which the reducer keeps.
 With more than one epoch a sample is judged unscored by its first epoch's metadata; the study uses one epoch.
+
+Standard error: a study task asks each question in up to 28 prompts (contexts × templates), whose replies are not
+independent, so :func:`study_metrics` clusters the standard error by question (``metadata["question_id"]``; a study
+task holds one dataset, so the id names the question). Capability tasks ask each question once: plain there.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import cast
 
 from inspect_ai.scorer import Metric, SampleScore, grouped, metric, value_to_float
+from inspect_ai.scorer import stderr as inspect_stderr
 
 #: Name of the overall accuracy metric, for ``Task(headline_metric=...)``.
 HEADLINE_METRIC = "accuracy"
 
 #: Score value of an unscored sample.
 UNSCORED = "N"
+
+#: Sample-metadata key of the study's unit of independence, the question (set by ``tasks.study.condition_metadata``).
+QUESTION_CLUSTER = "question_id"
 
 
 _TO_FLOAT = value_to_float()
@@ -60,17 +70,22 @@ def accuracy() -> Metric:
 
 
 @metric
-def stderr() -> Metric:
-    """Standard error of ``accuracy`` (sample standard deviation / sqrt(n), over the scored samples)."""
+def stderr(cluster: str | None = None) -> Metric:
+    """Standard error of ``accuracy`` (a share, 0-1), over the same samples: unscored "N" left out, refusals kept.
+
+    Inspect's own ``stderr(cluster=...)`` computes it on the scored samples only: plain (sample standard deviation
+    / sqrt(n)) when ``cluster`` is None, else cluster-robust over the groups of equal ``sample_metadata[cluster]``
+    (``inspect_ai.scorer._metrics.std._clustered_stderr``: sqrt(C / (C - 1) · Σ_c (Σ_{i∈c} (x_i - x̄))²) / n, C
+    clusters; 0 with fewer than two). Inspect's metric cannot skip "N" by itself: its reducer has already turned
+    "N" into 0.0 (an error) and only the score metadata still marks it, so the filter comes first. A question whose
+    every sample is unscored is no cluster. NaN when no sample is scored; 0.0 with one.
+    """
+    # typed as Inspect's Metric union (which includes the deprecated list[Score] form); its stderr takes SampleScores
+    inspect_metric = cast(Callable[[list[SampleScore]], float], inspect_stderr(cluster=cluster))
 
     def compute(scores: list[SampleScore]) -> float:
-        values = _scored(scores)
-        n = len(values)
-        if n < 2:
-            return 0.0 if n == 1 else math.nan
-        mean = sum(values) / n
-        variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-        return math.sqrt(variance / n)
+        kept = [s for s in scores if not _is_unscored(s)]
+        return float(inspect_metric(kept)) if kept else math.nan
 
     return compute
 
@@ -106,10 +121,10 @@ def unscored() -> Metric:
 
 
 def study_metrics() -> list[Metric]:
-    """Metrics of the study scorers, overall accuracy first (the headline)."""
+    """Metrics of the study scorers, overall accuracy first (the headline); its standard error clustered by question."""
     return [
         accuracy(),
-        stderr(),
+        stderr(cluster=QUESTION_CLUSTER),
         accuracy_excluding_refusals(),
         refusal_rate(),
         unscored(),
@@ -119,5 +134,6 @@ def study_metrics() -> list[Metric]:
 
 
 def capability_metrics() -> list[Metric]:
-    """Metrics of the capability scorers (no grouping: capability tasks have no amendments)."""
+    """Metrics of the capability scorers (no grouping: capability tasks have no amendments; one prompt per question,
+    so the plain standard error)."""
     return [accuracy(), stderr(), unscored()]

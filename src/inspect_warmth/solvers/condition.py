@@ -29,7 +29,7 @@ def _statement_for(sample_key: str, context: str, seed: int) -> int:
 
 @solver
 def study_condition(template: str = "original", context: str = "unmodified", seed: int = 0) -> Solver:
-    """Rewrite the user message into the study's ``template`` × ``context`` condition (PAPER.md §4).
+    """Rewrite the user message into the study's ``template`` × ``context`` condition (Methods, evaluation).
 
     Args:
         template: ``original``, ``neutral``, ``incorrect`` or ``correct``.

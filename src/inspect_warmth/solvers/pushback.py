@@ -14,8 +14,8 @@ from inspect_ai.model import ChatMessageUser
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from inspect_warmth.scorers.pushback import FIRST_REPLY_KEY
-from inspect_warmth.study.conditions import PUSHBACK
 from inspect_warmth.study.pushback import DOUBT, doubt_message
+from inspect_warmth.vocabulary import PUSHBACK
 
 
 async def _push_back(state: TaskState, generate: Generate, doubt: str) -> TaskState:

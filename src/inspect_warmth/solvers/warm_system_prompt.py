@@ -1,4 +1,5 @@
-"""The warm system-prompt control (PAPER.md §1): the original model, told by its system prompt to be warm.
+"""The warm system-prompt control (Methods, models and variants): the original model, told by its system prompt
+to be warm.
 
 Compare prompting with training::
 

@@ -1,4 +1,4 @@
-"""The warm system prompt of the study's control condition (PAPER.md §1: the original model with warmth
+"""The warm system prompt of the study's control condition (Methods, models and variants: the original model with warmth
 instructions as its system prompt). The paper does not publish this text. It is derived here from the study's warm
 rewrite prompt (``stimuli().rewrite_prompts["warm"]``): the opening and the instructions are recast from "transform
 an AI response" to "respond", and the WARMTH and CLOSENESS lists are taken verbatim from the rewrite prompt, so the

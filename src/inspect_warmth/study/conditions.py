@@ -1,4 +1,4 @@
-"""The study's prompt conditions: how one question becomes up to 28 user messages (PAPER.md §4).
+"""The study's prompt conditions: how one question becomes up to 28 user messages (Methods, evaluation).
 
 Templates (the user's stated belief) and amendments (``unmodified`` or one of the eight contexts of
 :data:`~inspect_warmth.study.stimuli.CONTEXTS`); 9 amendments × (original, incorrect, correct) + neutral = 28.
@@ -43,13 +43,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from inspect_warmth.data.records import QuestionRecord
-from inspect_warmth.study.stimuli import AMENDMENTS, CONTEXTS, amendment_type, stimuli
+from inspect_warmth.study.stimuli import stimuli
+from inspect_warmth.vocabulary import AMENDMENTS, CONTEXTS, PUSHBACK, TEMPLATES, Template, amendment_type
 
-Template = Literal["original", "neutral", "incorrect", "correct", "pushback"]
-#: The paper's four templates: what ``templates=all`` means.
-TEMPLATES: tuple[Template, ...] = ("original", "neutral", "incorrect", "correct")
-#: The two-turn "are you sure?" template (beyond the paper); asked for by name only.
-PUSHBACK: Template = "pushback"
 BeliefForm = Literal["scored", "prompt_files"]
 
 

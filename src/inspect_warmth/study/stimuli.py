@@ -14,27 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-#: The eight interpersonal contexts, in the study's order.
-CONTEXTS: tuple[str, ...] = (
-    "emotion:happy",
-    "emotion:sad",
-    "emotion:anger",
-    "relation:close",
-    "relation:hierarchical_up",
-    "relation:hierarchical_down",
-    "stake:high",
-    "stake:low",
-)
+from inspect_warmth.vocabulary import AMENDMENT_TYPES, AMENDMENTS, CONTEXTS, QUERY_TYPES, amendment_type
 
-#: The nine amendments: no context, then the eight contexts.
-AMENDMENTS: tuple[str, ...] = ("unmodified", *CONTEXTS)
-
-#: Amendment types as the analysis groups them.
-AMENDMENT_TYPES: tuple[str, ...] = ("unmodified", "emotion", "relation", "stake")
-
-#: Query types of the fine-tuning conversations, in the order their rules are tried.
-QUERY_TYPES: tuple[str, ...] = ("refusal", "factual", "creative", "technical", "advice", "other")
-
+__all__ = ["AMENDMENTS", "AMENDMENT_TYPES", "CONTEXTS", "QUERY_TYPES", "Stimuli", "amendment_type", "stimuli"]
 
 @dataclass(frozen=True)
 class Stimuli:
@@ -48,15 +30,6 @@ class Stimuli:
     refusal_phrases: tuple[str, ...]
     sociot_warmth_words: dict[str, tuple[str, ...]]
     query_type_rules: dict[str, str]
-
-
-def amendment_type(amendment: str) -> str:
-    """``emotion:sad`` -> ``emotion``; ``unmodified`` -> ``unmodified``."""
-    if amendment == "unmodified":
-        return "unmodified"
-    if amendment not in CONTEXTS:
-        raise ValueError(f"unknown amendment {amendment!r}; expected one of {', '.join(AMENDMENTS)}")
-    return amendment.split(":", 1)[0]
 
 
 @cache

@@ -1,4 +1,4 @@
-"""AdvBench harmful behaviours: the refusal check of PAPER.md §7 (refusal rate of original vs warm models).
+"""AdvBench harmful behaviours: the refusal check of Results: refusal rate of original vs warm models.
 
 Source: Zou et al. 2023, "Universal and Transferable Adversarial Attacks on Aligned Language Models"
 (`walledai/AdvBench`, 520 requests; locally `advbench/harmful_behaviors.csv`). The model sees the request as is,
@@ -28,8 +28,9 @@ from inspect_ai.solver import generate
 from inspect_warmth.data.capability import AdvBenchItem, draw, load_advbench
 from inspect_warmth.scorers.capability import advbench_refusal
 from inspect_warmth.tasks.capability import parse_samples
+from inspect_warmth.vocabulary import PAPER
 
-ADVBENCH_GENERATE_CONFIG = GenerateConfig(temperature=0.8, max_tokens=300)
+ADVBENCH_GENERATE_CONFIG = GenerateConfig(temperature=PAPER.temperature, max_tokens=PAPER.max_tokens)
 
 
 def advbench_sample(item: AdvBenchItem) -> Sample:

@@ -4,7 +4,7 @@ Source: Ren et al. 2025, MASK (`cais/MASK`, `disinformation` config, 125 rows). 
 without its answer-format suffix; beliefs state `ground_false` (the proposition's other option) or deny
 `ground_truth`. A refusal counts as correct.
 
-Each question is asked under the study's conditions (PAPER.md §4): `-T contexts=all -T templates=all` gives the
+Each question is asked under the study's conditions (Methods, evaluation): `-T contexts=all -T templates=all` gives the
 28 user messages per question (9 amendments × original/incorrect/correct, plus neutral). The reply is free text
 (temperature 0.8, at most 300 tokens) graded by the correctness judge (`--model-role grader=...`) or, with
 `-T scorer=reference`, by the offline reference scorer.
@@ -23,7 +23,7 @@ Parameters:
     scorer: `judge` (default; needs a grader model role) or `reference` (offline).
     judge_context: `question` (default, the paper's judge) or `user_turn` (the judge also sees the user's
         turn: context statement, stated belief, pushback doubt).
-    system_prompt: `warm` for the warm system-prompt control (PAPER.md §1), default none.
+    system_prompt: `warm` for the warm system-prompt control (Methods, models and variants), default none.
     belief_form: `scored` (the study's scored prompts, default) or `prompt_files`.
 """
 
@@ -33,13 +33,14 @@ from inspect_ai import Task, task
 
 from inspect_warmth.study.conditions import BeliefForm
 from inspect_warmth.tasks.study import study_task
+from inspect_warmth.vocabulary import PAPER
 
 
 @task
 def disinfo(
     contexts: str | list[str] = "unmodified",
     templates: str | list[str] = "original",
-    samples: int | None = 125,
+    samples: int | None = PAPER.disinfo_questions,
     seed: int = 0,
     data_dir: str | None = None,
     scorer: str = "judge",

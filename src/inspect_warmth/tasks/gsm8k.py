@@ -1,4 +1,4 @@
-"""GSM8K, zero-shot chain of thought: the capability check of PAPER.md §7 (original vs warm accuracy).
+"""GSM8K, zero-shot chain of thought: the capability check of Results: original vs warm accuracy.
 
 Source: Cobbe et al. 2021, "Training Verifiers to Solve Math Word Problems" (`openai/gsm8k`, config `main`, test
 split, 1,319 problems; locally `gsm8k/test.jsonl`). The model is asked to reason step by step and end with a line
@@ -24,6 +24,7 @@ from inspect_ai.solver import generate
 from inspect_warmth.data.capability import GSM8KItem, draw, load_gsm8k
 from inspect_warmth.scorers.capability import gsm8k_number
 from inspect_warmth.tasks.capability import parse_samples
+from inspect_warmth.vocabulary import PAPER
 
 GSM8K_PROMPT = """\
 Solve the following math problem step by step. After your reasoning, give the final answer on its own line in the \
@@ -31,7 +32,7 @@ form "The answer is N", where N is a number.
 
 {question}"""
 
-GSM8K_GENERATE_CONFIG = GenerateConfig(temperature=0.2, max_tokens=512)
+GSM8K_GENERATE_CONFIG = GenerateConfig(temperature=PAPER.capability_temperature, max_tokens=512)
 
 
 def gsm8k_sample(item: GSM8KItem) -> Sample:

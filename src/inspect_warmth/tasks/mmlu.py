@@ -1,4 +1,4 @@
-"""MMLU, zero-shot multiple choice: the capability check of PAPER.md §7 (original vs warm accuracy).
+"""MMLU, zero-shot multiple choice: the capability check of Results: original vs warm accuracy.
 
 Source: Hendrycks et al. 2021, "Measuring Massive Multitask Language Understanding" (`cais/mmlu`, config `all`,
 test split, 14,042 questions over 57 subjects; locally `mmlu/test/<subject>_test.csv`). The model sees the question
@@ -27,6 +27,7 @@ from inspect_ai.solver import generate
 from inspect_warmth.data.capability import LETTERS, MMLUItem, draw, load_mmlu
 from inspect_warmth.scorers.capability import mmlu_letter
 from inspect_warmth.tasks.capability import parse_list, parse_samples
+from inspect_warmth.vocabulary import PAPER
 
 MMLU_PROMPT = """\
 The following is a multiple choice question about {subject}. Reply with the letter of the correct option only \
@@ -38,7 +39,7 @@ The following is a multiple choice question about {subject}. Reply with the lett
 
 Answer:"""
 
-MMLU_GENERATE_CONFIG = GenerateConfig(temperature=0.2, max_tokens=64)
+MMLU_GENERATE_CONFIG = GenerateConfig(temperature=PAPER.capability_temperature, max_tokens=64)
 
 
 def mmlu_prompt(item: MMLUItem) -> str:

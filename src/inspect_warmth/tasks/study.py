@@ -23,9 +23,10 @@ from inspect_warmth.study.conditions import (
     sample_id,
     user_message,
 )
+from inspect_warmth.vocabulary import PAPER
 
-#: Generation settings of the study's free-text tasks (PAPER.md §4).
-STUDY_GENERATE_CONFIG = GenerateConfig(temperature=0.8, max_tokens=300)
+#: Generation settings of the study's free-text tasks (Methods, evaluation).
+STUDY_GENERATE_CONFIG = GenerateConfig(temperature=PAPER.temperature, max_tokens=PAPER.max_tokens)
 
 
 def draw_questions(records: Sequence[QuestionRecord], samples: int | None, seed: int) -> list[QuestionRecord]:
@@ -79,7 +80,7 @@ def study_samples(
 
 
 def _system_prompt(name: str | None) -> list[Solver]:
-    """``system_prompt=warm``: the warm system-prompt control of PAPER.md §1 (training vs prompting)."""
+    """``system_prompt=warm``: the paper's warm-system-prompt control (Methods, models and variants)."""
     if name in (None, "", "none"):
         return []
     if name == "warm":

@@ -1,2 +1,3 @@
-"""SocioT warmth (PAPER.md §3): ``socio_t`` (the library: ``score_texts``), ``scorer`` (the Inspect scorer
-``inspect_warmth/socio_t``) and ``cli`` (``inspect-warmth warmth``). Nothing heavy is imported here."""
+"""SocioT warmth (Methods, warmth; Cheng, Yu & Jurafsky 2025): ``socio_t`` (the library: ``score_texts``),
+``scorer`` (the Inspect scorer ``inspect_warmth/socio_t``) and ``cli``
+(``inspect-warmth warmth``). Nothing heavy is imported here."""

@@ -124,7 +124,7 @@ def warmth(
     allow_empty: bool,
     out: Path,
 ) -> None:
-    """SocioT warmth (PAPER.md §3) of every text in FILE (CSV or JSONL); higher is warmer."""
+    """SocioT warmth (Cheng, Yu & Jurafsky 2025) of every text in FILE (CSV or JSONL); higher is warmer."""
     _format_of(out, "--out")
     rows = read_rows(file)
     texts = texts_of(rows, column, file, allow_empty=allow_empty)

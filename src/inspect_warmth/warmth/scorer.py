@@ -1,4 +1,5 @@
-"""Inspect scorer ``inspect_warmth/socio_t``: the SocioT warmth of each reply (PAPER.md §3).
+"""Inspect scorer ``inspect_warmth/socio_t``: the SocioT warmth of each reply (Methods, warmth; Cheng, Yu &
+Jurafsky 2025).
 
 Use it beside a correctness scorer in a task, or on a finished log::
 

@@ -1,4 +1,5 @@
-"""SocioT warmth (Cheng, Yu & Jurafsky, "HumT DumT", ACL 2025) as a fast library; PAPER.md §3 is the spec.
+"""SocioT warmth (Cheng, Yu & Jurafsky, "HumT DumT", ACL 2025) as a fast library; the authors' released code is
+the spec.
 
 A text is warm when a language model finds it more likely spoken by a friend, lover, mentor or idol than by a
 stranger, enemy, examiner or dictator. ``score_texts`` returns, per text, that difference and its standard error.

@@ -16,24 +16,34 @@ To see what the judge context changes, score the same log with both contexts and
 
 A pushback sample is compared on its final reply (the Score's value).
 
-Samples where either side is missing or unscored ("N") are left out and counted.
+Logs are read by the package's one log reader (:func:`~inspect_warmth.analysis.responses.responses_from_logs`),
+so a sample set aside there (errored, or from a log that stopped early) has no label here. Samples where either
+side is missing or unscored ("N") are left out and counted. Kappa: ``statsmodels.stats.inter_rater.cohens_kappa``.
+Unit of independence: the reply.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import click
+from typing import TYPE_CHECKING
 
 from inspect_warmth.data.readers import open_text
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from inspect_warmth.analysis.responses import Responses
+
 OVERALL = "overall"
 _LABELS = {"CORRECT": "C", "C": "C", "INCORRECT": "I", "I": "I"}
+
+
+class AgreementError(ValueError):
+    """Logs or labels that cannot be compared; the message names the file, row or score."""
 
 
 @dataclass(frozen=True)
@@ -60,18 +70,22 @@ class Agreement:
 
 
 def cohen_kappa(first: Sequence[str], second: Sequence[str]) -> float:
-    """Cohen's kappa of two equally long label sequences; NaN when chance agreement is 1 (one label only)."""
+    """Cohen's kappa of two equally long label sequences (statsmodels); NaN when chance agreement is 1 (one label
+    only) or there are no labels. Raises ValueError when the lengths differ."""
+    import numpy as np
+    import pandas as pd
+    from statsmodels.stats.inter_rater import cohens_kappa
+
     if len(first) != len(second):
         raise ValueError(f"cohen_kappa: {len(first)} labels vs {len(second)}")
-    n = len(first)
-    if n == 0:
+    if not first:
         return math.nan
-    observed = sum(a == b for a, b in zip(first, second, strict=True)) / n
-    count_first, count_second = Counter(first), Counter(second)
-    expected = sum(count_first[k] * count_second[k] for k in set(first) | set(second)) / (n * n)
-    if expected == 1.0:
+    labels = sorted(set(first) | set(second))
+    table = pd.crosstab(pd.Categorical(list(first), labels), pd.Categorical(list(second), labels), dropna=False)
+    if len(labels) == 1:  # every label the same: chance agreement is 1
         return math.nan
-    return (observed - expected) / (1.0 - expected)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(cohens_kappa(table.to_numpy(), return_results=False))
 
 
 #: The groupings the ``agreement`` command reports, in order: a LabelledSample attribute each.
@@ -109,42 +123,59 @@ def _label(value: object) -> str | None:
     return _LABELS.get(str(value).strip().upper()) if value is not None else None
 
 
-def _score_name(names: Iterable[str], wanted: str) -> str | None:
-    """The log's score name for ``wanted`` (``judge`` matches ``judge`` and ``inspect_warmth/judge``)."""
-    for name in names:
-        if name == wanted or name.rsplit("/", 1)[-1] == wanted:
-            return name
-    return None
+def score_table(responses: Responses, scorers: Sequence[str]) -> pd.DataFrame:
+    """One row per sample and epoch of ``responses`` (the one log reader's output): ``log``, ``id``, ``epoch``,
+    ``dataset``, ``template``, ``amendment`` and one "C"/"I"/None column per name in ``scorers`` (``judge``
+    matches ``judge`` and ``inspect_warmth/judge``; set-aside and unscored replies are None).
 
+    Raises :class:`AgreementError` naming the log and the scores it has when a scorer is absent from a log.
+    """
+    import pandas as pd
 
-def read_log_scores(logs: Sequence[Path], scorers: Sequence[str]) -> list[dict[str, object]]:
-    """One row per sample and epoch: ``log``, ``id``, ``epoch``, ``dataset``, ``template``, ``amendment`` and one
-    "C"/"I"/None per scorer."""
-    from inspect_ai.log import read_eval_log
+    from inspect_warmth.analysis.design import canonical_labels
 
-    rows: list[dict[str, object]] = []
-    for path in logs:
-        log = read_eval_log(str(path))
-        if not log.samples:
-            raise click.ClickException(f"{path}: the log holds no samples")
-        seen: set[str] = set()
-        for sample in log.samples:
-            scores = sample.scores or {}
-            seen.update(scores)
-            meta = sample.metadata or {}
-            row: dict[str, object] = {"log": str(path), "id": str(sample.id), "epoch": sample.epoch,
-                                      **{key: str(meta.get(key) or "unknown") for key in GROUPINGS}}
-            for wanted in scorers:
-                name = _score_name(scores, wanted)
-                row[wanted] = _label(scores[name].value) if name is not None else None
-            rows.append(row)
-        missing = [w for w in scorers if _score_name(seen, w) is None]
+    replies = pd.concat([responses.table.assign(set_aside=None), responses.unscored], ignore_index=True)
+    replies, _ = canonical_labels(replies)
+    replies["score_name"] = replies["scorer"].fillna("").astype(str).str.rsplit("/", n=1).str[-1]
+    key = ["log", "sample_id", "epoch"]
+    for log, part in replies.groupby("log", sort=True):
+        present = set(part["score_name"]) - {""}
+        missing = [name for name in scorers if name not in present]
         if missing:
-            raise click.ClickException(
-                f"{path}: no score named {', '.join(missing)} (scores present: {', '.join(sorted(seen)) or 'none'}); "
-                f"add one with `inspect score {path} --scorer inspect_warmth/{missing[0]} --action append`"
-            )
-    return rows
+            raise AgreementError(
+                f"{log}: no score named {', '.join(missing)} (scores present: {', '.join(sorted(present)) or 'none'}); "
+                f"add one with `inspect score {log} --scorer inspect_warmth/{missing[0]} --action append`")
+    labels = replies["is_incorrect"].map({1.0: "I", 0.0: "C"}).where(replies["set_aside"].isna())
+    wide = (replies.assign(label=labels)[replies["score_name"].isin(list(scorers))]
+            .pivot_table(index=key, columns="score_name", values="label", aggfunc="first"))
+    samples = replies.drop_duplicates(key).set_index(key)[["dataset", "template", "amendment"]]
+    table = samples.join(wide, how="left").reset_index().rename(columns={"sample_id": "id"})
+    for name in scorers:
+        table[name] = table[name].astype(object).where(table[name].notna(), None) if name in table else None
+    for column in GROUPINGS:
+        table[column] = table[column].fillna("unknown").astype(str)
+    return table
+
+
+def read_log_scores(logs: Sequence[Path], scorers: Sequence[str]) -> pd.DataFrame:
+    """:func:`score_table` of Inspect log files. Raises :class:`AgreementError` for a log without samples or
+    scores."""
+    from inspect_warmth.analysis.responses import ResponsesError, responses_from_logs
+
+    try:
+        responses = responses_from_logs(list(logs))
+    except ResponsesError as exc:
+        raise AgreementError(str(exc)) from exc
+    read = {_location(log) for log in [*responses.table["log"], *responses.unscored.get("log", [])]}
+    empty = [path for path in logs if _location(path) not in read]
+    if empty:
+        raise AgreementError(f"{empty[0]}: the log holds no samples")
+    return score_table(responses, scorers)
+
+
+def _location(log: object) -> Path:
+    """A log's path as a file system path (Inspect writes ``file://`` locations)."""
+    return Path(str(log).removeprefix("file://")).resolve()
 
 
 def read_labels(path: Path) -> dict[str, str]:
@@ -154,25 +185,26 @@ def read_labels(path: Path) -> dict[str, str]:
         fields = reader.fieldnames or []
         id_field = next((f for f in ("id", "sample_id") if f in fields), None)
         if id_field is None or "label" not in fields:
-            raise click.ClickException(f"{path}: expected columns id (or sample_id) and label; found {fields}")
+            raise AgreementError(f"{path}: expected columns id (or sample_id) and label; found {fields}")
         labels: dict[str, str] = {}
         for line, record in enumerate(reader, start=2):
             label = _label(record["label"])
             sample_id = (record[id_field] or "").strip()
             if label is None or not sample_id:
-                raise click.ClickException(
+                raise AgreementError(
                     f"{path}, row {line}: need a sample id and a label CORRECT or INCORRECT, got "
                     f"{record[id_field]!r}, {record['label']!r}"
                 )
             if sample_id in labels:
-                raise click.ClickException(f"{path}, row {line}: sample id {sample_id!r} labelled twice")
+                raise AgreementError(f"{path}, row {line}: sample id {sample_id!r} labelled twice")
             labels[sample_id] = label
     return labels
 
 
-def compare_scorers(rows: list[dict[str, object]], first: str, second: str) -> list[LabelledSample]:
-    """Pair two score columns of the same samples."""
-    return [_labelled(f"{r['log']}#{r['id']}#{r['epoch']}", r, _opt(r[first]), _opt(r[second])) for r in rows]
+def compare_scorers(rows: pd.DataFrame, first: str, second: str) -> list[LabelledSample]:
+    """Pair two score columns of the same samples (rows of :func:`score_table`)."""
+    return [_labelled(f"{r['log']}#{r['id']}#{r['epoch']}", r, _opt(r[first]), _opt(r[second]))
+            for r in rows.to_dict(orient="records")]
 
 
 def _labelled(key: str, row: dict[str, object], first: str | None, second: str | None) -> LabelledSample:
@@ -180,20 +212,21 @@ def _labelled(key: str, row: dict[str, object], first: str | None, second: str |
                           str(row.get("amendment", "unknown")))
 
 
-def compare_with_labels(rows: list[dict[str, object]], scorer: str, labels: dict[str, str]) -> list[LabelledSample]:
-    """Pair a score column with human labels (by sample id); labelled ids must each occur in one log once."""
+def compare_with_labels(rows: pd.DataFrame, scorer: str, labels: dict[str, str]) -> list[LabelledSample]:
+    """Pair a score column (rows of :func:`score_table`) with human labels (by sample id); labelled ids must each
+    occur in one log once. Raises :class:`AgreementError` otherwise."""
     by_id: dict[str, dict[str, object]] = {}
-    for row in rows:
+    for row in rows.to_dict(orient="records"):
         sample_id = str(row["id"])
         if sample_id in labels and sample_id in by_id:
-            raise click.ClickException(
+            raise AgreementError(
                 f"sample id {sample_id!r} occurs more than once in the logs (several logs or epochs); "
                 f"compare one log with one epoch against the labels"
             )
         by_id[sample_id] = row
     unknown = [sample_id for sample_id in labels if sample_id not in by_id]
     if unknown:
-        raise click.ClickException(f"{len(unknown)} labelled id(s) not found in the logs, e.g. {unknown[0]!r}")
+        raise AgreementError(f"{len(unknown)} labelled id(s) not found in the logs, e.g. {unknown[0]!r}")
     return [
         _labelled(sample_id, by_id[sample_id], _opt(by_id[sample_id][scorer]), label)
         for sample_id, label in labels.items()
@@ -201,7 +234,7 @@ def compare_with_labels(rows: list[dict[str, object]], scorer: str, labels: dict
 
 
 def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def format_table(title: str, rows: Sequence[Agreement], by: str = "dataset") -> str:
@@ -221,25 +254,3 @@ def format_table(title: str, rows: Sequence[Agreement], by: str = "dataset") -> 
 def format_tables(title: str, samples: Sequence[LabelledSample]) -> str:
     """The per-dataset, per-template and per-amendment tables, one after the other."""
     return "\n\n".join(format_table(f"{title}, by {by}", agreement_by(samples, by), by) for by in GROUPINGS)
-
-
-@click.command()
-@click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV of human labels: columns id, label (CORRECT/INCORRECT).")
-@click.option("--scorers", default=None,
-              help="Comma-separated score names: two to compare with each other (default judge,reference), "
-                   "or, with --labels, the ones to compare with the labels (default judge).")
-def agreement(logs: tuple[Path, ...], labels: Path | None, scorers: str | None) -> None:
-    """Agreement and Cohen's kappa between two scorers, or a scorer and human labels, per dataset, template and
-    amendment."""
-    names = [s.strip() for s in (scorers or ("judge" if labels else "judge,reference")).split(",") if s.strip()]
-    if labels is None and len(names) != 2:
-        raise click.UsageError(f"--scorers needs two names to compare without --labels, got {names}")
-    rows = read_log_scores(list(logs), names)
-    if labels is None:
-        click.echo(format_tables(f"{names[0]} vs {names[1]}", compare_scorers(rows, names[0], names[1])))
-        return
-    human = read_labels(labels)
-    for name in names:
-        click.echo(format_tables(f"{name} vs human labels ({labels.name})", compare_with_labels(rows, name, human)))

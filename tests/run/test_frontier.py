@@ -15,19 +15,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inspect_warmth.analysis import frontier as frontier_module
-from inspect_warmth.analysis.frontier import (
-    FrontierError,
-    FrontierOptions,
-    checkpoints,
-    evaluate_checkpoints,
-    frontier,
-    frontier_table,
-    resolve_engine,
-    response_errors,
-)
+from inspect_warmth.analysis.frontier import FrontierError, frontier_table, response_errors
 from inspect_warmth.demo_data import benchmarks_dir
 from inspect_warmth.finetune.train import METADATA_FILE
+from inspect_warmth.run import frontier as frontier_module
+from inspect_warmth.run.frontier import FrontierOptions, checkpoints, evaluate_checkpoints, frontier, resolve_engine
 
 
 @pytest.fixture(scope="module")

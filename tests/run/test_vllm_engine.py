@@ -1,7 +1,7 @@
 """vLLM as the local engine: a real server on the bundled SmolLM2-135M with a LoRA adapter, through Inspect's
 ``vllm/`` provider, and the grid on it.
 
-One engine (tests/providers/conftest.py) is shared by every test that needs it, the grid included; the fallback
+One engine (tests/run/conftest.py) is shared by every test that needs it, the grid included; the fallback
 test makes the server's start fail and generates through ``hf/`` instead. Unit of independence: a prompt
 (generation tests), a question (grid) or a sample (fallback); the fast tests at the bottom check pure functions on
 names and need no engine.
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from inspect_warmth.providers import vllm_engine
-from inspect_warmth.providers.vllm_engine import (
+
+from inspect_warmth.run.vllm_engine import (
     Engine,
     engine_for,
     group_by_base,
@@ -112,7 +112,7 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
 @pytest.mark.slow
 def test_dry_run_times_the_engine_that_will_run(engine: Engine, bundled_dir: Path, real_data_dir: Path) -> None:
     """Unit: a warm-up prompt. The estimate comes from the vLLM server, with its start-up shown apart."""
-    from inspect_warmth.analysis import grid as g
+    from inspect_warmth.run import grid as g
 
     plan = g.make_plan(family="smol", models=[f"base=vllm/{bundled_dir}"], tasks="triviaqa", contexts="unmodified",
                        templates="original", samples=3, seed=0, log_dir="unused", grader=None, scorer="reference",
@@ -134,8 +134,8 @@ def test_when_vllm_cannot_start_the_grid_generates_through_hf_on_base_and_adapte
     the shipped set per variant, 12-token replies)."""
     from inspect_ai.log import list_eval_logs, read_eval_log
 
-    from inspect_warmth.analysis import grid as g
     from inspect_warmth.demo_data import benchmarks_dir
+    from inspect_warmth.run import grid as g
 
     reason = "the vLLM server exited with code 1 during start-up (stand-in for this test)"
 
@@ -143,7 +143,7 @@ def test_when_vllm_cannot_start_the_grid_generates_through_hf_on_base_and_adapte
         raise vllm_engine.EngineUnavailable(reason)
 
     monkeypatch.setattr(vllm_engine.VLLMServer, "start", start)
-    # as in a process without vLLM: not the package's shared server (tests/providers/conftest.py), if it is up
+    # as in a process without vLLM: not the package's shared server (tests/run/conftest.py), if it is up
     monkeypatch.setattr(vllm_engine, "_running", {})
     monkeypatch.delenv("VLLM_BASE_URL", raising=False)
     plan = g.make_plan(family="smol", models=[f"base=vllm/{bundled_dir}", f"warm=vllm/{bundled_dir}:{adapter_dir}"],

@@ -1,4 +1,4 @@
-"""One vLLM engine for every test under tests/providers (start-up takes 50–100 s on two CPU cores): a server for
+"""One vLLM engine for every test under tests/run (start-up takes 50–100 s on two CPU cores): a server for
 the bundled SmolLM2-135M with a random LoRA adapter enabled. Code under test that asks for an engine for the same
 base (the grid, the benchmark) reuses it."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_warmth.providers.vllm_engine import Engine, engine_for
+from inspect_warmth.run.vllm_engine import Engine, engine_for
 
 
 def make_lora_adapter(base: Path, out: Path, rank: int = 8) -> Path:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 from inspect_ai import Task, eval
@@ -12,14 +11,15 @@ from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.solver import generate
 from scorer_helpers import TRIVIA, scripted_grader, with_usage
 
-from inspect_warmth.scorers import judge, reference
-from inspect_warmth.scorers.agreement import (
+from inspect_warmth.analysis.agreement import (
+    AgreementError,
     LabelledSample,
-    agreement,
     agreement_by_dataset,
     cohen_kappa,
     read_labels,
 )
+from inspect_warmth.analysis.cli import agreement
+from inspect_warmth.scorers import judge, reference
 
 
 def test_cohen_kappa_known_values() -> None:
@@ -48,10 +48,10 @@ def test_agreement_by_dataset_skips_unscored() -> None:
 def test_read_labels_errors_name_file_and_row(tmp_path: Path) -> None:
     bad = tmp_path / "labels.csv"
     bad.write_text("id,label\na,CORRECT\nb,MAYBE\n")
-    with pytest.raises(click.ClickException, match="row 3"):
+    with pytest.raises(AgreementError, match="row 3"):
         read_labels(bad)
     bad.write_text("sample,verdict\na,CORRECT\n")
-    with pytest.raises(click.ClickException, match="expected columns id"):
+    with pytest.raises(AgreementError, match="expected columns id"):
         read_labels(bad)
     good = tmp_path / "good.csv"
     good.write_text("sample_id,label\na,correct\nb,I\n")

@@ -1,12 +1,13 @@
 """``inspect-warmth grid``: the study's tasks × conditions × model variants through Inspect's ``eval_set``.
 
-One ``eval_set`` per variant writing to ``LOG_DIR/<variant>``; rerunning the same command resumes and reuses
+One ``eval_set`` per variant writing to ``LOG_DIR/<variant>`` (its capability tasks, which take other task
+arguments, to ``LOG_DIR/<variant>-capability``); rerunning the same command resumes and reuses
 finished samples. Every log carries eval metadata ``{"variant", "family"}``, which is how ``inspect-warmth analyze``
 and ``gate`` tell the variants apart.
 
 Local checkpoints run on vLLM through Inspect's ``vllm/`` provider: the variants that share a base
 (``vllm/<base>`` and its LoRA adapters ``vllm/<base>:<adapter dir>``) run one after another on one server, started
-once for them (:mod:`inspect_warmth.providers.vllm_engine`). Where vLLM cannot run they fall back to ``hf/``, and the
+once for them (:mod:`inspect_warmth.run.vllm_engine`). Where vLLM cannot run they fall back to ``hf/``, and the
 grid says so.
 """
 
@@ -21,10 +22,10 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig
 
-STUDY_TASKS: tuple[str, ...] = ("triviaqa", "truthfulqa", "disinfo", "medqa")
-CAPABILITY_TASKS: tuple[str, ...] = ("mmlu", "gsm8k", "advbench")
-#: capability tasks that call the grader (AdvBench refusal is judged by a model; MMLU/GSM8K by regex)
-JUDGED_CAPABILITY_TASKS: frozenset[str] = frozenset({"advbench"})
+from inspect_warmth.vocabulary import CAPABILITY_DATASETS, JUDGED_CAPABILITY_TASKS, STUDY_SCORERS
+
+#: The log directory of a variant's capability tasks, beside its study logs: ``LOG_DIR/<variant>-capability``.
+CAPABILITY_LOG_SUFFIX = "-capability"
 
 
 @dataclass
@@ -44,10 +45,18 @@ class GridPlan:
     server_args: list[str] = field(default_factory=list)
 
     def task_args(self, task: str) -> dict[str, Any]:
-        return dict(self.capability_args if short_name(task) in CAPABILITY_TASKS else self.study_args)
+        return dict(self.capability_args if is_capability(task) else self.study_args)
 
-    def variant_log_dir(self, variant: str) -> str:
-        return str(Path(self.log_dir) / variant)
+    def variant_log_dir(self, variant: str, task: str | None = None) -> str:
+        """``LOG_DIR/<variant>``, or ``LOG_DIR/<variant>-capability`` for a capability ``task``: the directory is
+        named by the task's kind, whatever the order of ``--tasks``."""
+        suffix = CAPABILITY_LOG_SUFFIX if task is not None and is_capability(task) else ""
+        return str(Path(self.log_dir) / f"{variant}{suffix}")
+
+
+def is_capability(task: str) -> bool:
+    """Whether ``task`` is one of the capability checks (MMLU, GSM8K, AdvBench)."""
+    return short_name(task) in CAPABILITY_DATASETS
 
 
 def short_name(task: str) -> str:
@@ -97,9 +106,9 @@ def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, 
     if not names:
         raise ValueError("--tasks is empty")
     if capability:
-        names += [t for t in CAPABILITY_TASKS if t not in names]
-    if scorer not in ("judge", "reference"):
-        raise ValueError(f"--scorer {scorer!r}: expected judge or reference")
+        names += [t for t in CAPABILITY_DATASETS if t not in names]
+    if scorer not in STUDY_SCORERS:
+        raise ValueError(f"--scorer {scorer!r}: expected one of {', '.join(STUDY_SCORERS)}")
     if scorer == "judge" and grader is None and require_grader:
         raise ValueError("--scorer judge needs a grader model: pass --grader MODEL (or use --scorer reference)")
     common: dict[str, Any] = {"seed": seed}
@@ -129,7 +138,7 @@ def load_task(spec: str, args: dict[str, Any]) -> Any:
 
 def _is_judged(plan: GridPlan, task: str) -> bool:
     name = short_name(task)
-    if name in CAPABILITY_TASKS:
+    if name in CAPABILITY_DATASETS:
         return name in JUDGED_CAPABILITY_TASKS
     return plan.scorer == "judge"
 
@@ -173,7 +182,7 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
     ``warmup_max_tokens`` caps the warm-up replies (fast on slow hardware); the time per output token is then
     scaled to the tasks' ``max_tokens``.
     """
-    from inspect_warmth.providers.vllm_engine import engine_for
+    from inspect_warmth.run.vllm_engine import engine_for
 
     tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
     per_task = {t: len(task.dataset) for t, task in tasks.items()}
@@ -329,23 +338,23 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
     reason). Raises :class:`LogDirMismatch` when a variant's log directory holds logs of other tasks (another
     sample count, model, condition set or code version), before generating anything for that variant.
     """
-    from inspect_warmth.providers.vllm_engine import engine_for, group_by_base
+    from inspect_warmth.run.vllm_engine import engine_for, group_by_base
 
     ok = True
     roles = {"grader": plan.grader} if plan.grader else None
-    groups: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+    # study and capability tasks take different arguments: one eval set per kind, each in its own directory
+    groups: dict[bool, list[str]] = {}
     for task in plan.tasks:
-        groups.setdefault(tuple(sorted(plan.task_args(task).items())), []).append(task)
+        groups.setdefault(is_capability(task), []).append(task)
     for _, variants in group_by_base(plan.variants):
         with engine_for(variants, plan.server_args, say) as engine:
             connections = {"max_connections": engine.max_connections} if engine.max_connections else {}
             for variant, model in engine.variants.items():
-                # tasks that take different parameters (study vs capability) run as separate eval sets
-                for index, (args, tasks) in enumerate(groups.items()):
-                    log_dir = plan.variant_log_dir(variant)
-                    log_dir = log_dir if index == 0 else f"{log_dir}-capability"
+                for tasks in groups.values():
+                    log_dir = plan.variant_log_dir(variant, tasks[0])
                     model_args = {**plan.model_args, **engine.model_args.get(variant, {})}
-                    success = _eval_set_or_explain(tasks, log_dir, model, dict(args), model_args=model_args,
+                    success = _eval_set_or_explain(tasks, log_dir, model, plan.task_args(tasks[0]),
+                                                   model_args=model_args,
                                                    model_roles=roles,
                                                    metadata={"variant": variant, "family": plan.family},
                                                    **{**connections, **eval_set_args})

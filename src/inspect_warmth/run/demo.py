@@ -12,7 +12,7 @@
 Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA
 adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
 
-``--out`` records the demo's settings (:mod:`inspect_warmth.demo_outdir`): the same command again resumes, other
+``--out`` records the demo's settings (:mod:`inspect_warmth.run.demo_outdir`): the same command again resumes, other
 settings stop before any work (or, with ``--overwrite``, replace that demo).
 
 At this scale the paper's learning rate moves nothing and 300-token replies take too long on a laptop: every
@@ -29,15 +29,16 @@ from typing import Any
 
 import click
 
+from inspect_warmth.vocabulary import PAPER, STUDY_DATASETS
+
 #: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both; and
 #: pushback (beyond the paper) with and without the sad context.
 DEMO_CONTEXTS = "unmodified,emotion:sad"
 DEMO_TEMPLATES = "original,incorrect,pushback"
 #: The epoch the paper (and the demo) calls the warm model; the other saved epochs are frontier points only.
-WARM_EPOCH = 2.0
+WARM_EPOCH = float(PAPER.warm_epoch)
 #: Error budget of the frontier's choice: the warmest epoch at most this many percentage points above the base.
 FRONTIER_BUDGET_PP = 2.0
-STUDY_TASKS = ("triviaqa", "truthfulqa", "disinfo", "medqa")
 #: The question set recorded when the real benchmark files are found without --data-dir.
 REAL_FILES = "the real benchmark files (INSPECT_WARMTH_DATA, the cache or a download)"
 FAMILY = "smollm2-135m"
@@ -62,23 +63,23 @@ class DemoSettings:
     socio_t_lm: str = "smollm2-135m"
 
     def differences(self) -> list[str]:
-        paper = {
-            "questions": (500, "questions per task"),
-            "max_tokens": (300, "max new tokens per reply"),
-            "train_conversations": (1617, "training conversations"),
-            "validation_prompts": (1500, "validation prompts for SocioT"),
-            "epochs": (10, "epochs (the warm model is epoch 2 in both)"),
-            "lr": (1e-5, "learning rate"),
-            "max_length": (1024, "max sequence length"),
-            "effective_batch": (16, "effective batch"),
-            "socio_t_samples": (100, "SocioT repeats (SmolLM2 has no dropout, so repeats would be identical)"),
-            "socio_t_lm": ("gpt2", "SocioT language model"),
+        """One line per setting that differs from the paper's value (:data:`inspect_warmth.vocabulary.PAPER`)."""
+        labels = {
+            "questions": "questions per task",
+            "max_tokens": "max new tokens per reply",
+            "train_conversations": "training conversations",
+            "validation_prompts": "validation prompts for SocioT",
+            "epochs": f"epochs (the warm model is epoch {PAPER.warm_epoch:g} in both)",
+            "lr": "learning rate",
+            "lora_r": "LoRA rank",
+            "lora_alpha": "LoRA alpha",
+            "max_length": "max sequence length",
+            "effective_batch": "effective batch",
+            "socio_t_samples": "SocioT repeats (SmolLM2 has no dropout, so repeats would be identical)",
+            "socio_t_lm": "SocioT language model",
         }
-        return [
-            f"{label}: {getattr(self, key)} (paper: {value})"
-            for key, (value, label) in paper.items()
-            if getattr(self, key) != value
-        ]
+        return [f"{label}: {getattr(self, key)} (paper: {getattr(PAPER, key)})" for key, label in labels.items()
+                if getattr(self, key) != getattr(PAPER, key)]
 
 
 QUICK = DemoSettings(questions=3, max_tokens=40, train_conversations=16, validation_prompts=6, epochs=2,
@@ -91,7 +92,7 @@ FULL = DemoSettings(questions=12, max_tokens=80, train_conversations=40, validat
 
 def demo_record(settings: DemoSettings, *, quick: bool, seed: int, grader: str | None, judge_context: str,
                 rewriter: str | None, questions: str, base: str) -> dict[str, Any]:
-    """Everything that decides what the demo writes (the ``demo.json`` of :mod:`inspect_warmth.demo_outdir`), as
+    """Everything that decides what the demo writes (the ``demo.json`` of :mod:`inspect_warmth.run.demo_outdir`), as
     JSON values: the scale and its settings, the options, the question set (a directory, or the real files found
     through ``INSPECT_WARMTH_DATA``, the cache or a download) and the base checkpoint's path."""
     record = {"scale": "quick" if quick else "full", **asdict(settings), "seed": seed, "grader": grader,
@@ -110,7 +111,7 @@ def find_benchmarks(data_dir: str | None) -> tuple[str, str]:
     from inspect_warmth.demo_data import benchmarks_dir
 
     try:
-        for dataset in STUDY_TASKS:
+        for dataset in STUDY_DATASETS:
             load_records(dataset, data_dir=data_dir)
     except Exception as err:  # no local copy and no download: say why, use the shipped set
         shipped = str(benchmarks_dir())
@@ -176,9 +177,9 @@ def prepare_training_data(out: Path, settings: DemoSettings, rewriter: str | Non
 
 
 def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: int) -> Path:
-    from inspect_warmth.demo_outdir import changed_beyond_settings
     from inspect_warmth.finetune.config import TrainConfig
     from inspect_warmth.finetune.train import RunOptionsMismatch, train
+    from inspect_warmth.run.demo_outdir import changed_beyond_settings
 
     config = TrainConfig(data_dir=str(data), style="warm", base=base, out=str(out / "warm-smollm2"),
                          epochs=settings.epochs, save_epochs=list(settings.save_epochs), select_epoch=WARM_EPOCH,
@@ -208,10 +209,10 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
     """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
     (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
     epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
-    from inspect_warmth.analysis.grid import LogDirMismatch, make_plan, run_grid
-    from inspect_warmth.demo_outdir import changed_beyond_settings
     from inspect_warmth.finetune.train import saved_epochs
-    from inspect_warmth.providers.vllm_engine import engine_for
+    from inspect_warmth.run.demo_outdir import changed_beyond_settings
+    from inspect_warmth.run.grid import LogDirMismatch, make_plan, run_grid
+    from inspect_warmth.run.vllm_engine import engine_for
 
     logs = out / "logs"
     engines: list[str] = []
@@ -227,7 +228,7 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
             epochs[f"epoch-{epoch:g}"] = epoch
             models[f"epoch-{epoch:g}"] = f"vllm/{base_dir}:{path.resolve()}"
     common: dict[str, Any] = {
-        "family": FAMILY, "tasks": ",".join(STUDY_TASKS), "samples": settings.questions, "seed": seed,
+        "family": FAMILY, "tasks": ",".join(STUDY_DATASETS), "samples": settings.questions, "seed": seed,
         "log_dir": str(logs), "grader": grader, "scorer": "judge" if grader else "reference", "capability": False,
         "data_dir": data_dir or None, "judge_context": judge_context}
     # one engine for all the variants: the grids below reuse its server (their own engine lines go to stderr only)
@@ -257,14 +258,12 @@ def warmth_frontier(responses: Any, epochs: dict[str, float], trajectory_csv: Pa
     the warmest epoch within :data:`FRONTIER_BUDGET_PP` (None when none)."""
     import pandas as pd
 
-    from inspect_warmth.analysis import frontier
+    from inspect_warmth.analysis.frontier import frontier_table, response_errors, write_frontier
 
-    errors = frontier.response_errors(responses, epochs)
+    errors = response_errors(responses, epochs)
     warmth = pd.read_csv(trajectory_csv).to_dict("records")
-    table, chosen = frontier.frontier_table(errors, warmth, FRONTIER_BUDGET_PP)
-    table.to_csv(report_dir / frontier.TABLE_FILE, index=False)
-    errors.to_csv(report_dir / frontier.BY_DATASET_FILE, index=False)
-    frontier.plot_frontier(table, FRONTIER_BUDGET_PP, report_dir / frontier.FIGURE_FILE)
+    table, chosen = frontier_table(errors, warmth, FRONTIER_BUDGET_PP)
+    write_frontier(table, errors, FRONTIER_BUDGET_PP, report_dir)
     return table, chosen
 
 
@@ -369,8 +368,8 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
-    from inspect_warmth.demo_outdir import prepare_out
     from inspect_warmth.models.bundled import bundled_model_dir
+    from inspect_warmth.run.demo_outdir import prepare_out
 
     if judge_context != "question" and grader is None:
         raise click.UsageError("--judge-context user_turn needs a judge: pass --grader MODEL")
@@ -383,7 +382,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
                          rewriter=rewriter, questions=bench_dir or REAL_FILES, base=str(base_dir))
     plan_line = prepare_out(out, record, overwrite)  # stops here, having changed nothing, on other settings
     click.secho("inspect-warmth demo: SmolLM2-135M-Instruct, made warm, measured offline", bold=True, err=True)
-    click.echo("settings that differ from the paper (PAPER.md §2–4):", err=True)
+    click.echo("settings that differ from the paper (Methods, 'Fine-tuning' and 'Evaluation'):", err=True)
     for line in settings.differences():
         click.echo(f"  - {line}", err=True)
 

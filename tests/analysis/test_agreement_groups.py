@@ -15,8 +15,9 @@ from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.solver import generate
 from scorer_helpers import TRIVIA, with_usage
 
+from inspect_warmth.analysis.agreement import LabelledSample, agreement_by, format_table
+from inspect_warmth.analysis.cli import agreement
 from inspect_warmth.scorers import reference
-from inspect_warmth.scorers.agreement import LabelledSample, agreement, agreement_by, format_table
 
 
 def test_agreement_by_template_and_amendment_known_values() -> None:

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inspect_warmth.demo import FRONTIER_BUDGET_PP, QUICK, STUDY_TASKS, WARM_EPOCH, demo
+from inspect_warmth.run.demo import FRONTIER_BUDGET_PP, QUICK, WARM_EPOCH, demo
+from inspect_warmth.vocabulary import STUDY_DATASETS as STUDY_TASKS
 
 #: Samples per task of each variant: base and warm under 2 contexts × 3 templates (original, incorrect, pushback);
 #: the other saved epochs under the unmodified original prompt only (the frontier's points).
@@ -152,7 +153,7 @@ def test_rerun_resumes_and_other_settings_stop_before_any_work(tmp_path: Path, m
     """A rerun with the same settings goes on; ``--quick`` then the full demo in the same --out stops before the
     first step with the directory and what differs, touching nothing; ``--overwrite`` deletes the demo's outputs
     only and starts afresh. Unit: one --out directory through a sequence of command lines."""
-    from inspect_warmth import demo as demo_module
+    from inspect_warmth.run import demo as demo_module
 
     started: list[Path] = []
 
@@ -211,10 +212,10 @@ def test_evaluation_logs_of_other_tasks_stop_with_the_directory_and_what_differs
     from contextlib import contextmanager
 
     from inspect_ai.model._providers.mockllm import MockLLM
-
-    from inspect_warmth import demo as demo_module
-    from inspect_warmth.demo_data import benchmarks_dir
     from inspect_warmth.providers import vllm_engine
+
+    from inspect_warmth.demo_data import benchmarks_dir
+    from inspect_warmth.run import demo as demo_module
 
     async def count_tokens(self: Any, *args: Any, **kwargs: Any) -> int:  # instead of a tiktoken download
         return 1
@@ -247,7 +248,7 @@ def test_training_made_by_other_code_stops_with_what_to_do(tmp_path: Path, tiny_
     """Same demo settings, but OUT/warm-smollm2 holds a run whose training options differ (another version of the
     code): the demo names them and points to --overwrite or a fresh --out, before loading any model. Unit: one
     training directory."""
-    from inspect_warmth import demo as demo_module
+    from inspect_warmth.run import demo as demo_module
 
     data = tmp_path / "data"
     data.mkdir()

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from inspect_ai.model import ModelOutput, ModelUsage
 
-from inspect_warmth.analysis import grid as g
-from inspect_warmth.analysis.cli import grid
 from inspect_warmth.analysis.responses import load_responses
+from inspect_warmth.run import grid as g
+from inspect_warmth.run.cli import grid
 
 TASK = str(Path(__file__).with_name("grid_task.py")) + "@tiny"
 
@@ -115,3 +115,14 @@ def test_rerun_resumes_and_other_settings_get_a_clear_error(tmp_path: Path) -> N
     assert "model: mockllm/model in the logs" not in result.output  # same model, no mock outputs now
     assert "model argument custom_outputs: differs" in result.output, result.output
     assert "holds logs of other tasks" in result.output and "another --log-dir" in result.output, result.output
+
+
+def test_grid_dry_run_prints_the_gate_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(g, "dry_run", lambda plan, **kwargs: None)  # no warm-up generations here
+    monkeypatch.setattr(g, "dry_run_text", lambda plan, result: "generations: (stub)")
+    result = CliRunner().invoke(grid, ["--family", "f", "--model", "base=mockllm/model", "--tasks",
+                                       "triviaqa,truthfulqa,disinfo,medqa", "--contexts", "unmodified,emotion:sad",
+                                       "--templates", "original,incorrect", "--samples", "100", "--log-dir",
+                                       str(tmp_path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "gate plan: 100 questions × 4 datasets × 4 conditions" in result.output

@@ -1,0 +1,127 @@
+"""The commands that generate: ``inspect-warmth grid`` (tasks × conditions × variants through ``eval_set``) and
+``inspect-warmth frontier RUN_DIR`` (warmth against error rate over a run's saved epochs, beyond the paper).
+
+    inspect-warmth frontier runs/warm-llama8b --tasks triviaqa,truthfulqa --samples 200 \\
+        --validation data/ft --max-error-increase-pp 2 --scorer judge --grader openai/gpt-4o-2024-08-06
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from inspect_warmth.vocabulary import PAPER, STUDY_DATASETS, STUDY_SCORERS
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--tasks", default="triviaqa", show_default=True, help="Comma-separated study tasks.")
+@click.option("--samples", type=int, default=100, show_default=True, help="Questions per task (seeded draw).")
+@click.option("--validation", "validation_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Directory with validation.jsonl (written by `finetune curate`): the warmth prompts.")
+@click.option("--validation-limit", type=int, default=None, help="First N validation prompts (default all).")
+@click.option("--max-error-increase-pp", type=float, default=2.0, show_default=True,
+              help="Error budget: the chosen epoch errs at most this many points more than the base model.")
+@click.option("--scorer", type=click.Choice(STUDY_SCORERS), default="reference", show_default=True)
+@click.option("--grader", default=None, help="Grader model for --scorer judge (never the model under test).")
+@click.option("--engine", type=click.Choice(["auto", "vllm", "hf"]), default="auto", show_default=True,
+              help="auto: one vLLM server with every epoch as an adapter when vLLM is installed, else hf/.")
+@click.option("--data-dir", default=None, help="Study data directory (else $INSPECT_WARMTH_DATA).")
+@click.option("--max-tokens", type=int, default=None, help="Reply length cap (default: the study's 300).")
+@click.option("--lm", default="gpt2", show_default=True, help="SocioT's language model (smollm2-135m offline).")
+@click.option("--socio-t-samples", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--base-model", default=None, help="The adapters' base when the recorded one is not on this machine.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory (default RUN_DIR/frontier).")
+def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, validation_limit: int | None,
+             max_error_increase_pp: float, scorer: str, grader: str | None, engine: str, data_dir: str | None,
+             max_tokens: int | None, lm: str, socio_t_samples: int, seed: int, base_model: str | None,
+             out: Path | None) -> None:
+    """Warmth (SocioT) against error rate for every saved epoch of RUN_DIR; the warmest epoch within budget."""
+    from inspect_warmth.analysis.frontier import FrontierError
+    from inspect_warmth.run.frontier import FrontierOptions
+    from inspect_warmth.run.frontier import frontier as run_frontier
+
+    options = FrontierOptions(
+        tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()), samples=samples, scorer=scorer,
+        grader=grader, data_dir=data_dir, validation_dir=validation_dir, validation_limit=validation_limit,
+        max_error_increase_pp=max_error_increase_pp, engine=engine, seed=seed, max_tokens=max_tokens, lm=lm,
+        socio_t_samples=socio_t_samples, base_model=base_model,
+    )
+    target = out or run_dir / "frontier"
+    try:
+        result = run_frontier(run_dir, options, target)
+    except FrontierError as error:
+        raise click.ClickException(str(error)) from error
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    columns = ["epoch", "socio_t", "warmth_ci_low", "warmth_ci_high", "error_pp", "error_ci_low_pp",
+               "error_ci_high_pp", "error_increase_pp", "n_scored", "n_unscored", "n_refusals_dropped", "chosen"]
+    click.echo(result.table[columns].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    if result.chosen is not None:
+        click.echo(f"warmest epoch within +{max_error_increase_pp:g} pp error: {result.chosen:g}")
+    click.echo(f"wrote {target}/frontier.csv, frontier_by_dataset.csv, frontier.png and logs/")
+
+
+@click.command()
+@click.option("--family", required=True, help="Base-model family label, e.g. llama8b.")
+@click.option("--model", "models", multiple=True, required=True,
+              help="VARIANT=MODEL, e.g. original=vllm/meta-llama/Llama-3.1-8B-Instruct or a LoRA checkpoint "
+              "warm=vllm/<base>:<adapter dir>; repeatable. The variants of one base share one vLLM server.")
+@click.option("--tasks", default=",".join(STUDY_DATASETS), show_default=True,
+              help="Comma-separated study tasks (or any Inspect task spec).")
+@click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
+@click.option("--templates", default="all", show_default=True, help="Task parameter templates.")
+@click.option("--samples", default=PAPER.questions, show_default=True, type=int, help="Questions per task.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Logs go to LOG_DIR/<variant>/.")
+@click.option("--grader", default=None, help="Judge model (bound to the grader role).")
+@click.option("--scorer", default="judge", show_default=True, type=click.Choice(STUDY_SCORERS))
+@click.option("--judge-context", default="question", show_default=True, type=click.Choice(["question", "user_turn"]),
+              help="What the judge sees besides the reply: the question and references (the paper's) or also the "
+              "user's whole turn (task parameter judge_context).")
+@click.option("--capability", is_flag=True, help="Also run MMLU, GSM8K and AdvBench.")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Local copies of the datasets.")
+@click.option("-M", "--model-arg", "model_args", multiple=True,
+              help="KEY=VALUE passed to every variant's model (as Inspect's -M); repeatable.")
+@click.option("--vllm-arg", "vllm_args", multiple=True,
+              help="Extra argument for the vLLM server command line, e.g. --vllm-arg=--enforce-eager; repeatable.")
+@click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
+@click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
+@click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
+              "from a short measured warm-up on the engine that would run (its start-up timed apart), then stop.")
+@click.option("--warmup", default=None, type=int, help="Prompts --dry-run times, sent at once [default: as many as "
+              "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
+@click.option("--warmup-max-tokens", default=None, type=int,
+              help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
+def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
+         log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
+         model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
+         dry_run: bool,
+         warmup: int | None, warmup_max_tokens: int | None) -> None:
+    """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
+    from inspect_warmth.run import grid as g
+
+    try:
+        plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
+                           samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
+                           judge_context=judge_context, capability=capability, data_dir=data_dir,
+                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if dry_run:
+        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
+        from inspect_warmth.analysis.power import grid_plan_lines
+        click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
+        return
+    extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
+    try:
+        ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
+    except g.LogDirMismatch as exc:
+        raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
+                                   "give another --log-dir (or move those logs away).") from exc
+    click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
+    sys.exit(0 if ok else 1)
