@@ -291,7 +291,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Responses:
     """A user table -> Responses. ``is_incorrect`` empty (NaN) marks an unscored reply."""
     import numpy as np
-    import pandas as pd
 
     frame = frame.copy()
     defaults: dict[str, Any] = {"model": "model", "template": "original", "amendment": "unmodified",
@@ -308,21 +307,56 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
     if "first_is_incorrect" not in frame.columns:
         frame["first_is_incorrect"] = np.nan
     for column in ("is_incorrect", "first_is_incorrect"):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = frame[column].notna() & (values.isna() | ~values.isin([0, 1]))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: {column} must be "
-                                 f"0, 1 or empty (unscored), got {frame[column].iloc[row]!r}")
-        frame[column] = values.astype(float)
+        frame[column] = _flag_column(frame, column, source, empty="unscored")
     values = frame["is_incorrect"]
     frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
-    frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
+    frame["refusal"] = _flag_column(frame, "refusal", source, empty="no").fillna(0.0).astype(bool)
     frame["unscored_reason"] = frame.get("unscored_reason")
     frame["set_aside"] = None
     for col in ("model", "variant", "dataset", "question_id", "sample_id", "scorer"):
         frame[col] = frame[col].astype(str)
     return _split_unscored(frame, [source])
+
+
+#: The spellings a flag column accepts (any case, surrounding blanks ignored); anything else is refused.
+FLAG_VALUES: dict[str, float] = {"1": 1.0, "true": 1.0, "yes": 1.0, "0": 0.0, "false": 0.0, "no": 0.0}
+
+
+def _flag_column(frame: pd.DataFrame, column: str, source: str, empty: str) -> pd.Series:
+    """A boolean column (``is_incorrect``, ``first_is_incorrect``, ``refusal``) as 1.0 / 0.0, NaN where empty.
+
+    Accepts 1/0 (also 1.0/0.0), true/false and yes/no in any case; raises :class:`ResponsesError` naming the
+    source, row and column for anything else (``bool("no")`` is True: a loose cast would make every row a
+    refusal). ``empty`` says what an empty cell means, for the message.
+    """
+    import numpy as np
+    import pandas as pd
+
+    def parse(value: Any) -> float | None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return np.nan
+        if isinstance(value, (bool, np.bool_)):
+            return float(value)
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return float(value) if value in (0, 1) else None
+        text = str(value).strip().lower()
+        if text == "":
+            return np.nan
+        if text in FLAG_VALUES:
+            return FLAG_VALUES[text]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if number in (0.0, 1.0) else None
+
+    parsed = [parse(v) for v in frame[column].tolist()]
+    for row, value in enumerate(parsed):
+        if value is None:
+            line = row + 2 if source.endswith(".csv") else row  # a CSV's line (header = 1); else the row index
+            raise ResponsesError(f"{source}: row {line}: column {column} must be 1/0, true/false or yes/no (any "
+                                 f"case) or empty ({empty}), got {frame[column].iloc[row]!r}")
+    return pd.Series(parsed, index=frame.index, dtype=float)
 
 
 def _amendment_type(amendment: Any) -> Any:
