@@ -4,7 +4,9 @@ Columns: ``model`` (base-model family, eval metadata ``family``), ``variant`` (e
 metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``template``, ``amendment``,
 ``amendment_type``, ``is_incorrect`` (1 when the score value is "I"), ``refusal``, ``response_length``
 (characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
-``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none), ``log``
+``scorer``; from logs also ``epoch``, ``grader`` (the model that graded the score, from its metadata ``grader``
+as the judge records it, so a log graded later with ``inspect score`` names its real grader; else the model bound
+to the eval's ``grader`` role; "" when none), ``log``
 and the provenance columns ``statement_index`` (sample metadata), ``system_prompt`` and ``belief_form`` (task
 arguments); ``first_is_incorrect``: for pushback samples the first reply's 1 / 0 (score metadata ``first_value``;
 NaN when unscored and on every other template; optional in tables).
@@ -113,6 +115,10 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
         out[f"{name}__refusal"] = bool(meta.get("refusal", False))
         out[f"{name}__reason"] = meta.get("unscored_reason")
         out[f"{name}__first"] = meta.get("first_value")  # pushback samples: the first reply's value
+        # the model that graded THIS score (the judge records it; a log re-graded with `inspect score` keeps the
+        # eval's model_roles of the first run); "" when the score says no grader was asked (a Disinfo refusal)
+        if "grader" in meta:
+            out[f"{name}__grader"] = str(meta["grader"] or "")
         if reply is None and isinstance(score.answer, str):
             reply = score.answer
     out["reply_length"] = len(reply) if reply is not None else None
@@ -198,6 +204,13 @@ def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Respo
     return _tidy_log_frame(raw, sources)
 
 
+def _score_grader(raw: pd.DataFrame, name: str | None) -> pd.Series:
+    """Per row, the grader recorded in score ``name``'s metadata, else the model bound to the eval's grader role."""
+    role = raw["grader"].fillna("")
+    column = f"reply_{name}__grader"
+    return raw[column].where(raw[column].notna(), role) if name and column in raw.columns else role
+
+
 def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
     import numpy as np
     import pandas as pd
@@ -226,7 +239,7 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
             "sample_id": raw["id"].astype(str),
             "scorer": name or "",
             "epoch": raw["epoch"],
-            "grader": raw["grader"].fillna(""),
+            "grader": _score_grader(raw, name),
             "log": raw["log"].fillna(""),
             "log_status": raw["log_status"],
             "error": raw["meta_error"],
