@@ -152,6 +152,7 @@ def _log_columns() -> list[Any]:
     return [
         EvalColumn("eval_model", path="eval.model", required=True),
         EvalColumn("log", path=lambda log: log.location or ""),
+        EvalColumn("log_created", path=lambda log: log.eval.created or ""),
         EvalColumn("task_name", path="eval.task", required=True),
         EvalColumn("label_variant", path=lambda log: _eval_label(log, "variant")),
         EvalColumn("label_family", path=lambda log: _eval_label(log, "family")),
@@ -211,6 +212,37 @@ def _score_grader(raw: pd.DataFrame, name: str | None) -> pd.Series:
     return raw[column].where(raw[column].notna(), role) if name and column in raw.columns else role
 
 
+def _newest_copies(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """One copy per model × variant × sample × epoch × scorer, and a note saying which copies were kept.
+
+    A rerun (an ``eval_set`` retry), a renamed copy or a log in a subfolder can hold the same sample twice. The
+    copy kept is the one from the newest run by the log's own creation time (``eval.created``, never its file
+    name), among the usable copies when there is one (a set-aside copy, say from a run that stopped early, never
+    displaces a usable one).
+    """
+    import pandas as pd
+
+    key = ["model", "variant", "sample_id", "epoch", "scorer"]
+    frame = frame.assign(_usable=frame["set_aside"].isna(),
+                         _created=pd.to_datetime(frame["log_created"], utc=True, errors="coerce", format="ISO8601"))
+    frame = frame.sort_values(["_usable", "_created", "log"], kind="stable", na_position="first")
+    duplicated = frame.duplicated(key, keep="last")
+    kept = frame[~duplicated].sort_index()
+    note = None
+    if duplicated.any():
+        dropped = frame[duplicated].merge(kept[[*key, "log", "_created"]], on=key, suffixes=("", "_kept"))
+        older = int((dropped["_created"] > dropped["_created_kept"]).sum())
+        first = dropped.iloc[0]
+        note = (f"{len(dropped)} replies appeared in more than one log (a rerun or a copy): each was kept from the "
+                f"newest run by the log's creation time (eval.created), e.g. {first['sample_id']} from "
+                f"{first['log_kept']} (created {first['_created_kept']}) over {first['log']} (created "
+                f"{first['_created']})")
+        if older:
+            note += (f"; for {older} of them the newest copy was set aside (e.g. its run stopped early), so the "
+                     "newest usable copy was kept")
+    return kept.drop(columns=["_usable", "_created"]), note
+
+
 def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
     import numpy as np
     import pandas as pd
@@ -241,6 +273,7 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
             "epoch": raw["epoch"],
             "grader": _score_grader(raw, name),
             "log": raw["log"].fillna(""),
+            "log_created": raw["log_created"],
             "log_status": raw["log_status"],
             "error": raw["meta_error"],
             "statement_index": raw.get("meta_statement_index"),
@@ -265,16 +298,10 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
                                                "sample errored")
     unscored = frame["set_aside"].isna() & frame["value"].isna()
     frame.loc[unscored, "set_aside"] = "no score"
-    # a rerun (eval_set retry) can leave the same sample in two logs: keep a usable copy, from the newest log
-    key = ["model", "variant", "sample_id", "epoch", "scorer"]
-    frame["_usable"] = frame["set_aside"].isna()
-    frame = frame.sort_values(["_usable", "log"], kind="stable")
-    duplicated = frame.duplicated(key, keep="last")
-    frame = frame[~duplicated].sort_index().drop(columns="_usable")
+    frame, note = _newest_copies(frame)
     responses = _split_unscored(frame, sources)
-    if duplicated.any():
-        responses.notes.append(f"{int(duplicated.sum())} replies appeared in more than one log (reruns); "
-                               "one usable copy from the newest log was kept")
+    if note:
+        responses.notes.append(note)
     return responses
 
 
