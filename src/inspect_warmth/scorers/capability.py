@@ -8,6 +8,7 @@ What the capability tasks hand their scorers: ``mmlu`` target is a letter A-D, m
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, scorer
@@ -22,11 +23,12 @@ from inspect_warmth.scorers.visible_answer import visible_answer
 
 LETTERS = "ABCD"
 
-# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)"; a lower-case letter only
+# "Answer: B", "answer is (B)", "**Answer:** B", "correct option is B", "Final answer: b)", "选项B正确" (a capital
+# letter before anything but a Latin letter or digit, so CJK text may follow); a lower-case letter only
 # before ) , . : markdown or the end, where an article cannot stand ("Answer: a bit of both" is not option A)
 _ANSWER_PHRASE = re.compile(
-    r"(?i:answer|option|choice)\s*(?i:is|would be|:|-)?\s*(?i:is\s*)?[:\-]?\s*[\*_`\"']*\s*"
-    r"(?:\(([A-Da-d])\)|([A-D])\b|([a-d])(?=[\*_`\"']*(?:[\),.:]|\s*$)))"
+    r"(?:(?i:answer|option|choice)|答案|答え|选项|選択肢)\s*(?i:is|would be|:|-)?\s*(?i:is\s*)?[:\-]?\s*[\*_`\"']*\s*"
+    r"(?:\(([A-Da-d])\)|([A-D])(?![A-Za-z0-9_])|([a-d])(?=[\*_`\"']*(?:[\),.:]|\s*$)))"
 )
 _WHOLE_REPLY = re.compile(r"^\W*\(?([A-Da-d])\)?\W*$")
 _LINE_START = re.compile(r"^\s*[\*_`]*(?:\(?([A-D])[\)\.:]|\(?([a-d])\))", re.MULTILINE)
@@ -42,9 +44,11 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
     parenthesised letter ("(b)"), one distinct standalone capital letter (an ``A`` only before ``)`` ``.`` ``:`` or at
     the end, so the article is not taken for an option), and finally exactly one option text quoted in the reply.
     Lower-case letters count where they cannot be prose: alone, in parentheses, before ``)``, or right after an
-    answer phrase and before punctuation or the end.
+    answer phrase and before punctuation or the end. Full-width forms (``Ｂ``, ``（Ｂ）``, ``答案：Ｂ``, as CJK input
+    methods write them) are read as their ASCII letters (Unicode NFKC), and 答案 / 答え / 选项 / 選択肢 are answer
+    phrases.
     """
-    text = reply.strip()
+    text = unicodedata.normalize("NFKC", reply).strip()
     phrases = [m for m in _ANSWER_PHRASE.finditer(text) if m.group(1) or m.group(2) or m.group(3)]
     if phrases:
         last = phrases[-1]
@@ -62,7 +66,7 @@ def extract_letter(reply: str, choices: list[str] | None = None) -> str | None:
         quoted = [
             LETTERS[i]
             for i, choice in enumerate(choices[:4])
-            if str(choice).strip() and str(choice).strip().lower() in lowered
+            if str(choice).strip() and unicodedata.normalize("NFKC", str(choice)).strip().lower() in lowered
         ]
         if len(quoted) == 1:
             return quoted[0]
