@@ -375,9 +375,7 @@ def _flag_column(frame: pd.DataFrame, column: str, source: str, empty: str) -> p
     def parse(value: Any) -> float | None:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return np.nan
-        if isinstance(value, (bool, np.bool_)):
-            return float(value)
-        if isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
             return float(value) if value in (0, 1) else None
         text = str(value).strip().lower()
         if text == "":
