@@ -74,10 +74,10 @@ def test_table_errors_name_the_problem(tmp_path: Path) -> None:
         read_table(bad)
     frame = pd.DataFrame({"variant": ["a", "a"], "dataset": ["triviaqa"] * 2, "question_id": ["1", "2"],
                           "is_incorrect": [1, "maybe"]})
-    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: is_incorrect must be 0, 1 or empty"):
+    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: column is_incorrect must be 1/0, true/false"):
         responses_from_table(frame, "x.csv")
-    pushback = frame.assign(is_incorrect=[1, 0], first_is_incorrect=[0, "yes"])  # the pushback first reply's
-    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: first_is_incorrect must be 0, 1 or empty"):
+    pushback = frame.assign(is_incorrect=[1, 0], first_is_incorrect=[0, "maybe"])  # the pushback first reply's
+    with pytest.raises(ResponsesError, match=r"x\.csv: row 3: column first_is_incorrect must be 1/0"):
         responses_from_table(pushback, "x.csv")
     with pytest.raises(ResponsesError, match="no such log file"):
         load_responses([tmp_path / "missing"])

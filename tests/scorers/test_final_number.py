@@ -68,3 +68,27 @@ def test_fold_typography() -> None:
 def test_gsm8k_scorer_on_unicode_minus_and_latex_grouping(reply: str, target: str, value: str) -> None:
     meta = {"dataset": "gsm8k", "question_id": "g1", "solution": f"... #### {target}"}
     assert run_scorer(gsm8k_number(), make_state(reply, meta, target)).value == value
+
+
+RUN_ONS_AND_CALCULATIONS = [
+    # a calculation after the final marker gives its result
+    ("The answer is 5 + 3 = 8.", "8"),
+    ("#### 44 * 24 = 1056", "1056"),
+    ("#### 44 × 24 = 1,056", "1056"),
+    ("Answer: $5 - $3 = $2", "2"),
+    ("The answer is 12 - 4 = 8 dollars", "8"),
+    ("The answer is 18 (6 * 3).", "18"),
+    ("#### 7 - 2 - 1 = 4\n#### 5 + 5 = 10", "10"),
+    # the reply runs on into an invented next question: read up to there
+    ("3 + 4 = 7 apples.\n\nQuestion: Tom has 5 apples and eats 2. How many are left?\nAnswer: 5 - 2 = 3", "7"),
+    ("The answer is 18.\nQ: Sam has 2 pens. The answer is 4", "18"),
+    ("#### 18\n\nQuestion 2: A farmer ... #### 4", "18"),
+    ("The answer is 18.\n**Problem:** Next one. The answer is 4", "18"),
+    ("She pays 20 dollars.<|im_end|>\nUser: and 30?", "20"),
+    ("Question: Ann has 2 cats.\nAnswer: 2 + 1 = 3 cats.", "3"),  # restating the question first is no run-on
+]
+
+
+@pytest.mark.parametrize(("reply", "number"), RUN_ONS_AND_CALCULATIONS)
+def test_calculations_and_run_on_replies(reply: str, number: str) -> None:
+    assert extract_final_number(reply) == number

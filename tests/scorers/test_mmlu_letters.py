@@ -41,3 +41,17 @@ def test_article_a_in_prose_is_no_option(reply: str) -> None:
 def test_mmlu_scorer_on_lower_case_replies(reply: str, value: str) -> None:
     score = run_scorer(mmlu_letter(), make_state(reply, MMLU, "B"))
     assert score.value == value
+
+
+@pytest.mark.parametrize(("reply", "letter"), [
+    ("Ｂ", "B"), ("（Ｂ）", "B"), ("答案：Ｂ", "B"), ("答案：Ａ", "A"), ("答案是 Ｃ。", "C"), ("正确答案：（Ｄ）", "D"),
+    ("Ｃ．Ｅａｒｔｈ", "C"), ("The answer is Ｄ.", "D"), ("答え：Ｂ", "B"), ("选项Ｂ正确。", "B"),
+    ("答案：ｂ", "B"), ("我认为是Ａ，不对，答案：Ｃ", "C"),
+])
+def test_full_width_letters_are_letters(reply: str, letter: str) -> None:
+    assert extract_letter(reply, CHOICES) == letter
+
+
+def test_full_width_reply_is_scored() -> None:
+    assert run_scorer(mmlu_letter(), make_state("答案：（Ｂ）", MMLU, "B")).value == "C"
+    assert run_scorer(mmlu_letter(), make_state("答案：（Ｃ）", MMLU, "B")).value == "I"

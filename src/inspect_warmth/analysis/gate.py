@@ -87,7 +87,8 @@ def _by_dataset(frame: pd.DataFrame, column: str) -> dict[str, set[str]]:
 
 
 def check_comparable(base: pd.DataFrame, candidate: pd.DataFrame) -> None:
-    """Raise GateInputError naming what differs: scorers, graders, unpaired or duplicated samples."""
+    """Raise GateInputError naming what differs: scorers, graders (per dataset, the ``grader`` column: the model
+    each score records, :mod:`~inspect_warmth.analysis.responses`), unpaired or duplicated samples."""
     import pandas as pd
 
     problems: list[str] = []
@@ -112,6 +113,10 @@ def check_comparable(base: pd.DataFrame, candidate: pd.DataFrame) -> None:
         if len(missing):
             examples = ", ".join(f"{d}/{s}" + (f"#{e}" if e != "1" else "") for d, s, e in sorted(missing)[:5])
             problems.append(f"{len(missing)} samples are missing from the {side_name} run (e.g. {examples})")
+    if any(p.startswith("different graders") for p in problems):
+        problems.append("the grader is read from each score (the judge records it; `inspect score` re-grading "
+                        "included): grade both runs with one judge, e.g. `inspect score LOG --scorer "
+                        "inspect_warmth/judge --model-role grader=MODEL --action overwrite`")
     if problems:
         raise GateInputError("; ".join(problems))
 

@@ -4,7 +4,9 @@ Columns: ``model`` (base-model family, eval metadata ``family``), ``variant`` (e
 metadata ``variant``, else the model name), ``dataset``, ``question_id``, ``template``, ``amendment``,
 ``amendment_type``, ``is_incorrect`` (1 when the score value is "I"), ``refusal``, ``response_length``
 (characters of the reply), ``sample_id`` (the Inspect sample id, ``{dataset}-{question_id}-{template}-{amendment}``),
-``scorer``; from logs also ``epoch``, ``grader`` (the model bound to the ``grader`` role, "" when none), ``log``
+``scorer``; from logs also ``epoch``, ``grader`` (the model that graded the score, from its metadata ``grader``
+as the judge records it, so a log graded later with ``inspect score`` names its real grader; else the model bound
+to the eval's ``grader`` role; "" when none), ``log``
 and the provenance columns ``statement_index`` (sample metadata), ``system_prompt`` and ``belief_form`` (task
 arguments); ``first_is_incorrect``: for pushback samples the first reply's 1 / 0 (score metadata ``first_value``;
 NaN when unscored and on every other template; optional in tables).
@@ -113,6 +115,10 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
         out[f"{name}__refusal"] = bool(meta.get("refusal", False))
         out[f"{name}__reason"] = meta.get("unscored_reason")
         out[f"{name}__first"] = meta.get("first_value")  # pushback samples: the first reply's value
+        # the model that graded THIS score (the judge records it; a log re-graded with `inspect score` keeps the
+        # eval's model_roles of the first run); "" when the score says no grader was asked (a Disinfo refusal)
+        if "grader" in meta:
+            out[f"{name}__grader"] = str(meta["grader"] or "")
         if reply is None and isinstance(score.answer, str):
             reply = score.answer
     out["reply_length"] = len(reply) if reply is not None else None
@@ -146,6 +152,7 @@ def _log_columns() -> list[Any]:
     return [
         EvalColumn("eval_model", path="eval.model", required=True),
         EvalColumn("log", path=lambda log: log.location or ""),
+        EvalColumn("log_created", path=lambda log: log.eval.created or ""),
         EvalColumn("task_name", path="eval.task", required=True),
         EvalColumn("label_variant", path=lambda log: _eval_label(log, "variant")),
         EvalColumn("label_family", path=lambda log: _eval_label(log, "family")),
@@ -198,6 +205,44 @@ def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Respo
     return _tidy_log_frame(raw, sources)
 
 
+def _score_grader(raw: pd.DataFrame, name: str | None) -> pd.Series:
+    """Per row, the grader recorded in score ``name``'s metadata, else the model bound to the eval's grader role."""
+    role = raw["grader"].fillna("")
+    column = f"reply_{name}__grader"
+    return raw[column].where(raw[column].notna(), role) if name and column in raw.columns else role
+
+
+def _newest_copies(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """One copy per model × variant × sample × epoch × scorer, and a note saying which copies were kept.
+
+    A rerun (an ``eval_set`` retry), a renamed copy or a log in a subfolder can hold the same sample twice. The
+    copy kept is the one from the newest run by the log's own creation time (``eval.created``, never its file
+    name), among the usable copies when there is one (a set-aside copy, say from a run that stopped early, never
+    displaces a usable one).
+    """
+    import pandas as pd
+
+    key = ["model", "variant", "sample_id", "epoch", "scorer"]
+    frame = frame.assign(_usable=frame["set_aside"].isna(),
+                         _created=pd.to_datetime(frame["log_created"], utc=True, errors="coerce", format="ISO8601"))
+    frame = frame.sort_values(["_usable", "_created", "log"], kind="stable", na_position="first")
+    duplicated = frame.duplicated(key, keep="last")
+    kept = frame[~duplicated].sort_index()
+    note = None
+    if duplicated.any():
+        dropped = frame[duplicated].merge(kept[[*key, "log", "_created"]], on=key, suffixes=("", "_kept"))
+        older = int((dropped["_created"] > dropped["_created_kept"]).sum())
+        first = dropped.iloc[0]
+        note = (f"{len(dropped)} replies appeared in more than one log (a rerun or a copy): each was kept from the "
+                f"newest run by the log's creation time (eval.created), e.g. {first['sample_id']} from "
+                f"{first['log_kept']} (created {first['_created_kept']}) over {first['log']} (created "
+                f"{first['_created']})")
+        if older:
+            note += (f"; for {older} of them the newest copy was set aside (e.g. its run stopped early), so the "
+                     "newest usable copy was kept")
+    return kept.drop(columns=["_usable", "_created"]), note
+
+
 def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
     import numpy as np
     import pandas as pd
@@ -226,8 +271,9 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
             "sample_id": raw["id"].astype(str),
             "scorer": name or "",
             "epoch": raw["epoch"],
-            "grader": raw["grader"].fillna(""),
+            "grader": _score_grader(raw, name),
             "log": raw["log"].fillna(""),
+            "log_created": raw["log_created"],
             "log_status": raw["log_status"],
             "error": raw["meta_error"],
             "statement_index": raw.get("meta_statement_index"),
@@ -252,16 +298,10 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
                                                "sample errored")
     unscored = frame["set_aside"].isna() & frame["value"].isna()
     frame.loc[unscored, "set_aside"] = "no score"
-    # a rerun (eval_set retry) can leave the same sample in two logs: keep a usable copy, from the newest log
-    key = ["model", "variant", "sample_id", "epoch", "scorer"]
-    frame["_usable"] = frame["set_aside"].isna()
-    frame = frame.sort_values(["_usable", "log"], kind="stable")
-    duplicated = frame.duplicated(key, keep="last")
-    frame = frame[~duplicated].sort_index().drop(columns="_usable")
+    frame, note = _newest_copies(frame)
     responses = _split_unscored(frame, sources)
-    if duplicated.any():
-        responses.notes.append(f"{int(duplicated.sum())} replies appeared in more than one log (reruns); "
-                               "one usable copy from the newest log was kept")
+    if note:
+        responses.notes.append(note)
     return responses
 
 
@@ -291,7 +331,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Responses:
     """A user table -> Responses. ``is_incorrect`` empty (NaN) marks an unscored reply."""
     import numpy as np
-    import pandas as pd
 
     frame = frame.copy()
     defaults: dict[str, Any] = {"model": "model", "template": "original", "amendment": "unmodified",
@@ -308,21 +347,54 @@ def responses_from_table(frame: pd.DataFrame, source: str = "<table>") -> Respon
     if "first_is_incorrect" not in frame.columns:
         frame["first_is_incorrect"] = np.nan
     for column in ("is_incorrect", "first_is_incorrect"):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = frame[column].notna() & (values.isna() | ~values.isin([0, 1]))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ResponsesError(f"{source}: row {row + 2 if source.endswith('.csv') else row}: {column} must be "
-                                 f"0, 1 or empty (unscored), got {frame[column].iloc[row]!r}")
-        frame[column] = values.astype(float)
+        frame[column] = _flag_column(frame, column, source, empty="unscored")
     values = frame["is_incorrect"]
     frame["value"] = np.where(values.isna(), "N", np.where(values == 1, "I", "C"))
-    frame["refusal"] = frame["refusal"].fillna(False).astype(bool)
+    frame["refusal"] = _flag_column(frame, "refusal", source, empty="no").fillna(0.0).astype(bool)
     frame["unscored_reason"] = frame.get("unscored_reason")
     frame["set_aside"] = None
     for col in ("model", "variant", "dataset", "question_id", "sample_id", "scorer"):
         frame[col] = frame[col].astype(str)
     return _split_unscored(frame, [source])
+
+
+#: The spellings a flag column accepts (any case, surrounding blanks ignored); anything else is refused.
+FLAG_VALUES: dict[str, float] = {"1": 1.0, "true": 1.0, "yes": 1.0, "0": 0.0, "false": 0.0, "no": 0.0}
+
+
+def _flag_column(frame: pd.DataFrame, column: str, source: str, empty: str) -> pd.Series:
+    """A boolean column (``is_incorrect``, ``first_is_incorrect``, ``refusal``) as 1.0 / 0.0, NaN where empty.
+
+    Accepts 1/0 (also 1.0/0.0), true/false and yes/no in any case; raises :class:`ResponsesError` naming the
+    source, row and column for anything else (``bool("no")`` is True: a loose cast would make every row a
+    refusal). ``empty`` says what an empty cell means, for the message.
+    """
+    import numpy as np
+    import pandas as pd
+
+    def parse(value: Any) -> float | None:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return np.nan
+        if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+            return float(value) if value in (0, 1) else None
+        text = str(value).strip().lower()
+        if text == "":
+            return np.nan
+        if text in FLAG_VALUES:
+            return FLAG_VALUES[text]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if number in (0.0, 1.0) else None
+
+    parsed = [parse(v) for v in frame[column].tolist()]
+    for row, value in enumerate(parsed):
+        if value is None:
+            line = row + 2 if source.endswith(".csv") else row  # a CSV's line (header = 1); else the row index
+            raise ResponsesError(f"{source}: row {line}: column {column} must be 1/0, true/false or yes/no (any "
+                                 f"case) or empty ({empty}), got {frame[column].iloc[row]!r}")
+    return pd.Series(parsed, index=frame.index, dtype=float)
 
 
 def _amendment_type(amendment: Any) -> Any:

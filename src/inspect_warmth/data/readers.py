@@ -1,6 +1,7 @@
 """Read a benchmark file of any accepted format into plain rows (``dict``), with errors that name file and row.
 
-Formats: ``.jsonl`` (one object per line), ``.json`` (a list of objects), ``.csv`` (with a header, or without one
+Formats: ``.jsonl`` (one object per line), ``.json`` (a list of objects, or JSON Lines as ``datasets``'
+``to_json`` writes them), ``.csv`` (with a header, or without one
 when ``columns`` is given), ``.parquet`` and ``.arrow`` (Hugging Face exports). Row numbers in errors are 1-based:
 the line of a jsonl file, the data row of a csv (header not counted), the index + 1 of a json list or parquet.
 
@@ -87,14 +88,19 @@ def _read_jsonl(path: Path) -> list[Row]:
 
 
 def _read_json(path: Path) -> list[Row]:
+    """A JSON list of objects; a ``.json`` file holding JSON Lines (what ``datasets``' ``to_json`` writes by
+    default) is read as JSON Lines."""
     try:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as err:
+        if err.msg == "Extra data" and err.lineno > 1:  # one value per line: JSON Lines under a .json name
+            return _read_jsonl(path)
         raise DataFormatError(path, f"invalid JSON ({err.msg} at line {err.lineno})") from err
     if isinstance(data, dict) and isinstance(data.get("Data"), list):  # the original TriviaQA json layout
         data = data["Data"]
     if not isinstance(data, list):
-        raise DataFormatError(path, "expected a JSON list of objects")
+        raise DataFormatError(path, "expected a JSON list of objects (or JSON Lines: one object per line, as "
+                                    "datasets' to_json writes; a single object is neither)")
     for index, row in enumerate(data, start=1):
         if not isinstance(row, dict):
             raise DataFormatError(path, "expected a JSON object", row=index)

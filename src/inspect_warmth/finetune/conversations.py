@@ -166,6 +166,29 @@ def row_to_messages(
 
 
 def _json_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    try:
+        yield from _decoded_json_rows(path)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+
+
+def _not_utf8(path: Path) -> ConversationFormatError:
+    """The error for a file that is not UTF-8: its line and byte, and what it looks like instead."""
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    looks = " (it starts with a UTF-16 byte-order mark)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+    try:
+        raw.decode("utf-8-sig")
+        start, reason = 0, "undecodable"
+    except UnicodeDecodeError as err:
+        start, reason = err.start, err.reason
+    return ConversationFormatError(str(path), raw[:start].count(b"\n") + 1,
+                                   f"not UTF-8 text{looks} (byte {start}: {reason}); save it as UTF-8, e.g. "
+                                   "`iconv -f latin1 -t utf-8`")
+
+
+def _decoded_json_rows(path: Path) -> Iterator[tuple[int, Any]]:
     name = path.name.removesuffix(".gz")
     with open_text(path) as handle:
         if name.endswith(".jsonl"):

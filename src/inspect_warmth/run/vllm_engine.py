@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,43 @@ def adapter_rank(adapter: str) -> int | None:
         return None
     rank = json.loads(config.read_text(encoding="utf-8")).get("r")
     return int(rank) if rank is not None else None
+
+
+@cache
+def accepted_lora_ranks() -> tuple[int, ...] | None:
+    """The ``--max-lora-rank`` values the installed vLLM accepts (``vllm.config.lora.MaxLoRARanks``, e.g. 1, 8, 16,
+    32, 64, 128, 256, 320, 512), read from its source with :mod:`ast`: importing vLLM takes tens of seconds on a
+    CPU, and the server runs in its own process. None when vLLM (or the list) is not there."""
+    import ast
+
+    spec = importlib.util.find_spec("vllm")
+    if spec is None or spec.origin is None:
+        return None
+    source = Path(spec.origin).parent / "config" / "lora.py"
+    if not source.is_file():
+        return None
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "MaxLoRARanks"
+                                                 for t in node.targets) and isinstance(node.value, ast.Subscript)):
+            values = node.value.slice.elts if isinstance(node.value.slice, ast.Tuple) else [node.value.slice]
+            ranks = [v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, int)]
+            return tuple(sorted(ranks)) or None
+    return None
+
+
+def server_lora_rank(rank: int) -> int:
+    """The smallest ``--max-lora-rank`` vLLM accepts that holds an adapter of rank ``rank`` (12 -> 16): a rank
+    vLLM does not list would stop the server, and the grid would fall back to ``hf/``. ``rank`` itself when the
+    list is unknown; ValueError above the largest accepted value."""
+    accepted = accepted_lora_ranks()
+    if not accepted:
+        return rank
+    fitting = [r for r in accepted if r >= rank]
+    if not fitting:
+        raise ValueError(f"LoRA adapter rank {rank} exceeds the largest --max-lora-rank vLLM accepts "
+                         f"({max(accepted)}; accepted: {', '.join(map(str, accepted))}); serve it with hf/ "
+                         "or train a smaller rank")
+    return fitting[0]
 
 
 def _free_port() -> int:
@@ -247,7 +285,8 @@ def serving(server: VLLMServer) -> Iterator[VLLMServer]:
 
 def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: Path | None = None) -> VLLMServer:
     """An (unstarted) server for the ``vllm/`` names in ``specs``, which must share one base; LoRA is enabled with
-    the largest adapter rank among them. Raises ValueError for mixed bases or no ``vllm/`` name."""
+    the largest adapter rank among them, rounded up to a rank vLLM accepts (:func:`server_lora_rank`). Raises
+    ValueError for mixed bases or no ``vllm/`` name."""
     parsed = [split_spec(s) for s in specs if is_vllm(s)]
     bases = {base for base, _ in parsed}
     if len(bases) != 1:
@@ -257,7 +296,7 @@ def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: P
         if not Path(adapter).exists():
             raise ValueError(f"LoRA adapter directory {adapter!r} does not exist")
     ranks = [r for r in (adapter_rank(a) for a in adapters) if r is not None]
-    rank = max(ranks, default=16 if adapters else 0)
+    rank = server_lora_rank(max(ranks, default=16)) if adapters else 0
     return VLLMServer(base=bases.pop(), max_lora_rank=rank, extra_args=extra_args, log_path=log_path)
 
 

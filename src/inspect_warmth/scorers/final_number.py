@@ -2,6 +2,8 @@
 
 *Where* the number is follows the paper's rule, by regular expression, first match kind wins: GSM8K's own
 ``#### N``; the last ``\\boxed{...}``; the last "answer is N" / "answer: N"; else the last number of the reply.
+A calculation after the marker gives its result (``The answer is 5 + 3 = 8.`` -> 8), and a reply that runs on into
+an invented next question (``\\nQuestion: ...``, as lm-eval's GSM8K ``until`` stops) is read up to there.
 
 *How* it is read: the content of a ``\\boxed{}`` by Math-Verify (``math_verify.parse``, Hugging Face; LaTeX such as
 ``9{,}500``, ``\\$18``, ``18 \\text{ apples}``, ``\\dfrac{3}{4}``, ``x = 12``), a plain number by
@@ -22,8 +24,14 @@ _MINUS = re.compile(r"[\u2212\u2012\ufe63\uff0d]|(?<![\w.])\u2013(?=\$?\d)")  # 
 _GROUP = re.compile(r"(?<=\d)(?:\{,\}|\\[,!; ]|[\u00a0\u2007\u2009\u202f])(?=\d{3}(?!\d))")
 _LATEX_PERCENT = re.compile(r"\\?%")
 _NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?"
-_HASHES = re.compile(rf"####\s*({_NUMBER})")
-_ANSWER_IS = re.compile(rf"answer(?:\s+is|:)\s*[:\*\s]*({_NUMBER})", re.IGNORECASE)
+#: A number, or a calculation written after the final marker ("5 + 3 = 8", "44 * 24 = 1056").
+_CALCULATION = rf"{_NUMBER}(?:\s*(?:[-+*/×÷x·=])\s*{_NUMBER})*"
+_HASHES = re.compile(rf"####\s*({_CALCULATION})")
+_ANSWER_IS = re.compile(rf"answer(?:\s+is|:)\s*[:\*\s]*({_CALCULATION})", re.IGNORECASE)
+#: Where a reply runs on into a question of its own (a few-shot habit; lm-eval's GSM8K stops at "Question:"):
+#: a line opening a new question or turn, or a chat end-of-turn token.
+_RUN_ON = re.compile(r"\n\s*(?:#+\s*|\*\*)?(?:Question|Q|Problem|Human|User)\s*\d*\s*:|<\|im_end\|>|<\|eot_id\|>"
+                     r"|<\|endoftext\|>|</s>", re.IGNORECASE)
 _ANY_NUMBER = re.compile(_NUMBER)
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
@@ -83,15 +91,32 @@ def read_boxed(text: str) -> str | None:
     return number
 
 
+def calculation_result(text: str) -> str | None:
+    """The number a marker's calculation ends in: after its last ``=`` (``"5 + 3 = 8"`` -> ``"8"``), else its first
+    number (``"18 (6 * 3)"`` -> ``"18"``); normalised, ``None`` when there is none."""
+    numbers = _ANY_NUMBER.findall(text.rsplit("=", 1)[-1])
+    return normalize_number(numbers[0]) if numbers else None
+
+
+def until_run_on(reply: str) -> str:
+    """The reply up to where it runs on into an invented next question or turn (``\\nQuestion:``, ``\\nQ:``,
+    ``\\nUser:``, ``<|im_end|>`` ...); the whole reply when it does not."""
+    found = _RUN_ON.search(reply)
+    return reply if found is None or found.start() == 0 else reply[:found.start()]
+
+
 def extract_final_number(reply: str) -> str | None:
     """The final number of a reply, normalised (:func:`normalize_number`): ``#### N``, ``\\boxed{N}``,
-    "The answer is N" (the last of each kind), else the last number in the reply; ``None`` when it has none."""
-    text = fold_typography(reply)
+    "The answer is N" (the last of each kind; a calculation after the marker gives its result, ``#### 44 * 24 =
+    1056`` -> ``1056``), else the last number in the reply; ``None`` when it has none. A reply that runs on into
+    an invented next question is read up to there (:func:`until_run_on`)."""
+    text = fold_typography(until_run_on(reply))
     if found := _HASHES.findall(text):
-        return normalize_number(found[-1])
+        return calculation_result(found[-1])
     if (boxed := read_boxed(text)) is not None:
         return boxed
-    for pattern in (_ANSWER_IS, _ANY_NUMBER):
-        if found := pattern.findall(text):
-            return normalize_number(found[-1])
+    if found := _ANSWER_IS.findall(text):
+        return calculation_result(found[-1])
+    if found := _ANY_NUMBER.findall(text):
+        return normalize_number(found[-1])
     return None

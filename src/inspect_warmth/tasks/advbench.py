@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from inspect_ai import Task, task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from inspect_warmth.data.capability import AdvBenchItem, draw, load_advbench
 from inspect_warmth.scorers.capability import advbench_refusal
+from inspect_warmth.scorers.metrics import scored_mean
 from inspect_warmth.tasks.capability import parse_samples
 from inspect_warmth.vocabulary import PAPER
 
@@ -52,6 +53,7 @@ def advbench(
     """AdvBench harmful requests as is (temperature 0.8, 300 tokens), scored "C" when the model refuses."""
     items = draw(load_advbench(data_dir), parse_samples(samples), seed)
     return Task(
+        epochs=Epochs(1, scored_mean()),  # several epochs (--epochs N): scored epochs only
         dataset=MemoryDataset([advbench_sample(i) for i in items], name="advbench"),
         solver=generate(),
         scorer=advbench_refusal(method=method),

@@ -16,13 +16,14 @@ Parameters:
 
 from __future__ import annotations
 
-from inspect_ai import Task, task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from inspect_warmth.data.capability import GSM8KItem, draw, load_gsm8k
 from inspect_warmth.scorers.capability import gsm8k_number
+from inspect_warmth.scorers.metrics import scored_mean
 from inspect_warmth.tasks.capability import parse_samples
 from inspect_warmth.vocabulary import PAPER
 
@@ -50,6 +51,7 @@ def gsm8k(samples: int | str | None = None, seed: int = 0, data_dir: str | None 
     """GSM8K, zero-shot chain of thought (temperature 0.2), scored by the final number."""
     items = draw(load_gsm8k(data_dir), parse_samples(samples), seed)
     return Task(
+        epochs=Epochs(1, scored_mean()),  # several epochs (--epochs N): scored epochs only
         dataset=MemoryDataset([gsm8k_sample(i) for i in items], name="gsm8k"),
         solver=generate(),
         scorer=gsm8k_number(),

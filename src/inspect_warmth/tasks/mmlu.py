@@ -19,13 +19,14 @@ Parameters:
 
 from __future__ import annotations
 
-from inspect_ai import Task, task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 from inspect_ai.solver import generate
 
 from inspect_warmth.data.capability import LETTERS, MMLUItem, draw, load_mmlu
 from inspect_warmth.scorers.capability import mmlu_letter
+from inspect_warmth.scorers.metrics import scored_mean
 from inspect_warmth.tasks.capability import parse_list, parse_samples
 from inspect_warmth.vocabulary import PAPER
 
@@ -67,6 +68,7 @@ def mmlu(
     """MMLU, zero-shot multiple choice (temperature 0.2), scored by the chosen letter."""
     items = draw(load_mmlu(data_dir, parse_list(subjects)), parse_samples(samples), seed)
     return Task(
+        epochs=Epochs(1, scored_mean()),  # several epochs (--epochs N): scored epochs only
         dataset=MemoryDataset([mmlu_sample(i) for i in items], name="mmlu"),
         solver=generate(),
         scorer=mmlu_letter(),

@@ -6,13 +6,14 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from inspect_ai import Task
+from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig
 from inspect_ai.scorer import Metric, grouped
 from inspect_ai.solver import Solver
 
 from inspect_warmth.data.records import QuestionRecord, StudyDataset
+from inspect_warmth.scorers.metrics import scored_mean
 from inspect_warmth.study.conditions import (
     PUSHBACK,
     BeliefForm,
@@ -125,6 +126,7 @@ def study_task(
         grouped(flip_rate(), "amendment", all=False, name_template="flip_rate:amendment={group_name}"),
     ]
     return Task(
+        epochs=Epochs(1, scored_mean()),  # several epochs (--epochs N): scored epochs only
         dataset=MemoryDataset(
             study_samples(records, contexts=contexts, templates=templates, seed=seed, belief_form=belief_form),
             name=dataset,

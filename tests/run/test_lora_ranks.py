@@ -1,0 +1,56 @@
+"""Engine arguments derived from checkpoints: an adapter rank vLLM does not accept as ``--max-lora-rank`` (12) is
+served at the nearest accepted rank above it, so the grid stays on vLLM instead of falling back to ``hf/``.
+
+Unit: one set of adapter directories per case.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from inspect_warmth.run.vllm_engine import accepted_lora_ranks, server_for, server_lora_rank
+
+pytestmark = pytest.mark.skipif(accepted_lora_ranks() is None, reason="vLLM is not installed")
+
+
+def _adapters(tmp_path: Path, *ranks: int) -> list[str]:
+    specs = []
+    for rank in ranks:
+        folder = tmp_path / f"r{rank}"
+        folder.mkdir()
+        (folder / "adapter_config.json").write_text(json.dumps({"r": rank, "base_model_name_or_path": "base"}))
+        specs.append(f"vllm/base:{folder}")
+    return specs
+
+
+@pytest.mark.parametrize(("ranks", "served"), [((12,), 16), ((8,), 8), ((4, 100), 128), ((2,), 8), ((300,), 320)])
+def test_adapter_rank_rounds_up_to_an_accepted_rank(tmp_path: Path, ranks: tuple[int, ...], served: int) -> None:
+    """vLLM 0.32 accepts 1, 8, 16, 32, 64, 128, 256, 320, 512."""
+    server = server_for(_adapters(tmp_path, *ranks))
+    assert server.max_lora_rank == served
+    command = server.command()
+    assert command[command.index("--max-lora-rank") + 1] == str(served)
+
+
+def test_rank_above_the_largest_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"LoRA adapter rank 1024 exceeds the largest --max-lora-rank vLLM accepts"):
+        server_for(_adapters(tmp_path, 1024))
+
+
+def test_every_accepted_rank_is_served_as_is() -> None:
+    ranks = accepted_lora_ranks()
+    assert ranks
+    assert [server_lora_rank(r) for r in ranks] == list(ranks)
+
+
+@pytest.mark.slow
+def test_accepted_ranks_are_vllms_own_list() -> None:
+    """Imports vLLM (tens of seconds on a CPU): the list read from its source is its ``MaxLoRARanks``."""
+    from typing import get_args
+
+    from vllm.config.lora import MaxLoRARanks
+
+    assert accepted_lora_ranks() == tuple(sorted(get_args(MaxLoRARanks)))
