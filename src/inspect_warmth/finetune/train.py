@@ -398,6 +398,9 @@ def sft_layout(config: TrainConfig, plan: dict[str, Any]) -> dict[str, Any]:
         "padding_free": plan["padding_free"],
         "use_liger_kernel": plan["liger"],
         "torch_compile": plan["compile"],
+        # without it, processes launched on a machine without GPU each train alone on all the data (accelerate
+        # sets up gloo only for use_cpu)
+        "use_cpu": plan["device"] == "cpu",
     }
 
 
@@ -418,6 +421,21 @@ def make_trainer(config: TrainConfig, plan: dict[str, Any], model: Any, dataset:
     torch.manual_seed(config.seed)  # LoRA A's initialisation: the same for every layout of the same run
     return SFTTrainer(model=model, args=sft_config(config, plan, output_dir, **overrides), train_dataset=dataset,
                       processing_class=tokenizer, peft_config=lora_config(config), callbacks=callbacks or [])
+
+
+def _record_distribution(trainer: Any, plan: dict[str, Any]) -> None:
+    """Record how accelerate distributes the run (``plan["distributed"]``: ``NO``, ``MULTI_CPU``, ``MULTI_GPU``,
+    ``FSDP``, ``DEEPSPEED``); ``RuntimeError`` when ``WORLD_SIZE`` processes were launched but the trainer does not
+    run as one of them (each would train alone on all the data). An FSDP launch on CPU runs DDP: accelerate 1.16
+    enables FSDP only for accelerator devices (``AcceleratorState``), which the log says."""
+    plan["distributed"] = str(trainer.accelerator.distributed_type).rsplit(".", 1)[-1]
+    if trainer.args.world_size != plan["processes"]:
+        raise RuntimeError(f"WORLD_SIZE={plan['processes']} but the trainer runs {trainer.args.world_size} "
+                           "process(es): the launcher did not set up torch.distributed")
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true" and not trainer.is_fsdp_enabled:
+        plan["fsdp_ignored"] = "accelerate enables FSDP on accelerator devices only; this run uses " + \
+            plan["distributed"]
+        logger.warning("FSDP was asked for, but %s", plan["fsdp_ignored"])
 
 
 def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
@@ -465,6 +483,7 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     }
     trainer = make_trainer(config, plan, model, dataset, tokenizer, state_dir,
                            [_epoch_callback(config, out, tokenizer, metadata), *(callbacks or [])])
+    _record_distribution(trainer, plan)
     last = get_last_checkpoint(str(state_dir)) if state_dir.exists() else None
     if last:
         logger.info("resuming from %s", last)
