@@ -49,6 +49,7 @@ from inspect_warmth.finetune.adapters import METADATA_FILE, load_adapted
 from inspect_warmth.finetune.config import SPEED_OPTIONS, TrainConfig, epoch_label
 from inspect_warmth.finetune.files import TRAIN_FILE, file_sha256, read_jsonl, styled_train_file, write_json
 from inspect_warmth.finetune.masking import (
+    SYSTEM_FOLDED,
     ChatTemplateError,
     prepare_messages,
     template_traits,
@@ -93,7 +94,7 @@ class DatasetReport:
     file: str
     rows: int = 0
     left_out: dict[str, list[int]] = field(default_factory=dict)
-    system_folded: list[int] = field(default_factory=list)  # rows whose system turn went into the first user turn
+    changed: dict[str, list[int]] = field(default_factory=dict)  # what prepare_messages changed -> rows
 
     def leave_out(self, reason: str, row: int) -> None:
         self.left_out.setdefault(reason, []).append(row)
@@ -103,14 +104,14 @@ class DatasetReport:
         lines = [f"{self.rows} conversations of {self.file} used for training"]
         for reason, rows in self.left_out.items():
             lines.append(f"left out {len(rows)} ({reason}): rows {_row_list(rows)}")
-        if self.system_folded:
-            lines.append(f"the chat template rejects the system role: its text was folded into the first user turn "
-                         f"of {len(self.system_folded)} conversations (rows {_row_list(self.system_folded)})")
+        for change, rows in self.changed.items():
+            lines.append(f"{change} in {len(rows)} conversations (rows {_row_list(rows)})")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "left_out": {r: len(v) for r, v in self.left_out.items()},
-                "left_out_rows": self.left_out, "system_folded_into_first_user_turn": len(self.system_folded),
+                "left_out_rows": self.left_out, "changed": {c: len(v) for c, v in self.changed.items()},
+                "system_folded_into_first_user_turn": len(self.changed.get(SYSTEM_FOLDED, [])),
                 "summary": self.lines()}
 
 
@@ -137,13 +138,13 @@ def build_dataset(path: Path, tokenizer: Any, max_length: int) -> tuple[Any, Dat
         if "messages" not in row:
             raise ValueError(f"{path}, row {number}: no 'messages'")
         try:
-            messages, folded = prepare_messages(tokenizer, row["messages"], traits)
+            messages, changes = prepare_messages(tokenizer, row["messages"], traits)
             encoded = tokenize_with_assistant_mask(tokenizer, messages, traits)
         except ChatTemplateError as err:
             report.leave_out(f"chat template: {err}", number)
             continue
-        if folded:
-            report.system_folded.append(number)
+        for change in changes:
+            report.changed.setdefault(change, []).append(number)
         encoded = {key: values[:max_length] for key, values in encoded.items()}
         if not any(encoded["assistant_masks"]):
             report.leave_out(NO_REPLY_WITHIN_MAX_LENGTH, number)
