@@ -15,6 +15,7 @@ from openai_server import JOB_ERROR, FakeFineTuningAPI
 
 from inspect_warmth.cli import main
 from inspect_warmth.finetune.openai_job import RECORD_FILE, record_models
+from inspect_warmth.run.grid import parse_models
 from inspect_warmth.vocabulary import PAPER
 
 ROWS = [
@@ -79,6 +80,8 @@ def test_job_runs_to_its_models_and_a_rerun_attaches(api: FakeFineTuningAPI, tmp
     assert record["checkpoints"] == {"1": "ft:gpt-4o-2024-08-06:org-test::ftjob-1:ckpt-step-2",
                                      "2": "ft:gpt-4o-2024-08-06:org-test::ftjob-1"}
     assert record_models(run)["2"] == "openai/ft:gpt-4o-2024-08-06:org-test::ftjob-1"
+    assert parse_models([f"warm={run}", "original=openai/gpt-4o-2024-08-06"]) == {
+        "warm": "openai/ft:gpt-4o-2024-08-06:org-test::ftjob-1", "original": "openai/gpt-4o-2024-08-06"}
 
     before = len(api.requests)
     again = _run(data, run, bundled_dir)
@@ -114,7 +117,7 @@ def test_failed_job_stops_with_the_api_error(api: FakeFineTuningAPI, tmp_path: P
     again = _run(data, run, bundled_dir)
     assert again.exit_code == 1 and JOB_ERROR["message"] in again.output and len(api.jobs) == 1
     with pytest.raises(ValueError, match="has not finished"):
-        record_models(run)
+        parse_models([f"warm={run}"])
 
 
 def test_rows_the_api_would_reject_are_named_and_nothing_is_sent(api: FakeFineTuningAPI, tmp_path: Path,

@@ -271,13 +271,24 @@ def run_job(data_dir: Path, run: Path, options: OpenAIJobOptions, client: Any, *
     return record
 
 
+def is_openai_run(path: Path) -> bool:
+    """Whether ``path`` is a directory made by ``finetune openai``."""
+    return path.is_dir() and (read_record(path) or {}).get("provider") == PROVIDER
+
+
 def record_models(run: Path) -> dict[str, str]:
     """``RUN``'s models by epoch, as Inspect model names (``openai/ft:...``); ``ValueError`` when ``RUN`` is not a
     finished API run."""
-    record = read_record(run)
-    if record is None or record.get("provider") != PROVIDER:
+    record = read_record(run) if is_openai_run(run) else None
+    if record is None:
         raise ValueError(f"{run}: not an OpenAI fine-tuning run (no {RECORD_FILE} with provider openai)")
     if not record.get("checkpoints"):
         raise ValueError(f"{run}: job {record.get('job_id')} has not finished; rerun `inspect-warmth finetune openai` "
                          "to follow it")
     return {epoch: f"openai/{model}" for epoch, model in record["checkpoints"].items()}
+
+
+def final_model(run: Path) -> str:
+    """The fine-tuned model of ``RUN`` (its last epoch) as an Inspect model name."""
+    models = record_models(run)
+    return models[max(models, key=_sort_key)]

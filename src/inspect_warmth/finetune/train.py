@@ -30,7 +30,10 @@ Multi-GPU: run the same command under ``accelerate launch`` (the trainer does th
         --base meta-llama/Llama-3.1-8B-Instruct --out runs/warm-llama8b
 
 or with DeepSpeed ZeRO-2 (``distributed_type: DEEPSPEED``, ``deepspeed_config: {zero_stage: 2}``, same command).
-The gradient accumulation is derived from ``WORLD_SIZE`` so the effective batch stays 16.
+The gradient accumulation is derived from ``WORLD_SIZE`` so the effective batch stays 16. On CPU:
+``accelerate launch --multi_gpu --num_processes 2 -m inspect_warmth.finetune train ...`` (torchrun; the trainer runs
+DDP over gloo). ``--cpu --num_processes 2`` starts one process, and accelerate 1.16 runs an FSDP config as DDP on
+CPU; ``run.json`` records what ran (:func:`_record_distribution`).
 """
 
 from __future__ import annotations
