@@ -1,5 +1,6 @@
 """A stand-in for the OpenAI fine-tuning API on 127.0.0.1: just the endpoints the ``openai`` client calls for
-``files.create/list`` and ``fine_tuning.jobs.create/retrieve/list/list_events/checkpoints.list``.
+``files.create/list`` and ``fine_tuning.jobs.create/retrieve/list/list_events/checkpoints.list``, and chat
+completions (Inspect's ``openai/`` provider) for evaluating the models it made.
 
 A job advances one training step per ``retrieve`` (after one ``validating_files`` answer), emitting a metrics event
 per step; it keeps a checkpoint at each epoch's end. Scripted failures: ``fail_next(method, path_prefix, status)``
@@ -127,6 +128,14 @@ class FakeFineTuningAPI:
                  "fine_tuning_job_id": job_id, "step_number": step, "metrics": {"step": step}}
                 for step in range(total, 0, -per_epoch) if step <= done][:3]
 
+    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A chat completion: fine-tuned models (``ft:``) answer warmly, others plainly."""
+        reply = "Oh my dear friend, I think it is Paris!" if body["model"].startswith("ft:") else "Paris."
+        return {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0,
+                "model": body["model"], "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                                                     "message": {"role": "assistant", "content": reply}}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": len(reply.split()), "total_tokens": 20}}
+
     def answer(self, method: str, path: str, query: dict[str, list[str]], headers: Any, body: bytes,
                ) -> tuple[int, Any]:
         with self.lock:
@@ -142,6 +151,8 @@ class FakeFineTuningAPI:
             if method == "GET" and parts == ["files"]:
                 purpose = query.get("purpose", [None])[0]
                 return 200, _page([f for f in self.files.values() if purpose in (None, f["purpose"])])
+            if method == "POST" and parts == ["chat", "completions"]:
+                return 200, self.complete(json.loads(body))
             if parts[:2] == ["fine_tuning", "jobs"]:
                 if method == "POST" and len(parts) == 2:
                     return 200, self.create_job(json.loads(body))

@@ -133,3 +133,33 @@ def test_rows_the_api_would_reject_are_named_and_nothing_is_sent(api: FakeFineTu
 
     tight = _run(_data(tmp_path / "data2"), tmp_path / "run2", bundled_dir, "--max-example-tokens", "30")
     assert tight.exit_code == 1 and "30-token example limit: rows 1" in tight.output and api.requests == []
+
+
+@pytest.mark.slow
+def test_frontier_evaluates_every_kept_epoch_of_the_api_run(api: FakeFineTuningAPI, tmp_path: Path,
+                                                            bundled_dir: Path) -> None:
+    """Unit: the reply (error rate) and the validation prompt (warmth); the stand-in answers by model."""
+    from inspect_warmth.demo_data import benchmarks_dir
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions
+    from inspect_warmth.run.frontier import FrontierOptions, api_warmth, checkpoints, frontier
+
+    data, run = _data(tmp_path / "data"), tmp_path / "run"
+    (data / "validation.jsonl").write_text("".join(
+        json.dumps({"id": f"v{i}", "messages": [{"role": "user", "content": f"How was your day {i}?"}]}) + "\n"
+        for i in range(3)))
+    assert _run(data, run, bundled_dir).exit_code == 0
+    points = checkpoints(run, "hf")
+    assert [(p.epoch, p.model) for p in points] == [
+        (0.0, "openai/gpt-4o-2024-08-06"), (1.0, "openai/ft:gpt-4o-2024-08-06:org-test::ftjob-1:ckpt-step-2"),
+        (2.0, "openai/ft:gpt-4o-2024-08-06:org-test::ftjob-1")]
+    options = FrontierOptions(tasks=("triviaqa",), samples=2, data_dir=str(benchmarks_dir()),
+                              validation_dir=str(data), engine="hf", max_tokens=20)
+    result = frontier(run, options, tmp_path / "frontier", warmth_scorer=lambda texts: [len(t) / 10 for t in texts])
+    warmth = dict(zip(result.table["epoch"], result.table["socio_t"], strict=True))
+    assert warmth[0.0] == pytest.approx(len("Paris.") / 10) and warmth[2.0] == warmth[1.0] > warmth[0.0]
+    completions = api.count("POST", "/v1/chat/completions")
+    assert completions >= 3 * 3 + 3 * 2  # warmth replies of three points to three prompts, and the task samples
+    warmth_options = TrajectoryOptions(validation_dir=str(data), max_new_tokens=20)
+    again = api_warmth(run, points, warmth_options, lambda texts: [0.0 for _ in texts])
+    assert [row["socio_t"] for row in again] == list(result.table["socio_t"])  # replies and scores reused
+    assert api.count("POST", "/v1/chat/completions") == completions
