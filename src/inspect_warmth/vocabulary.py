@@ -8,7 +8,9 @@ The same rules, for users, are in ``docs/study.md``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 # ------------------------------------------------------------------------------------------------- datasets
@@ -117,6 +119,9 @@ class PaperValues:
     socio_t_lm: str = "gpt2"  # SocioT's language model
     judge: str = "openai/gpt-4o-2024-08-06"
     judge_temperature: float = 0.0
+    # GPT-4o-2024-08-06 through the OpenAI fine-tuning API (full fine-tuning): learning-rate multiplier per style
+    api_lr_multiplier: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({"warm": 0.25,
+                                                                                              "cold": 0.1}))
 
 
 PAPER = PaperValues()

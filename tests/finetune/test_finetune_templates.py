@@ -13,7 +13,13 @@ import pytest
 
 from inspect_warmth.finetune.adapters import adapter_base, load_adapted
 from inspect_warmth.finetune.config import TrainConfig
-from inspect_warmth.finetune.masking import ChatTemplateError, prepare_messages, tokenize_with_assistant_mask
+from inspect_warmth.finetune.masking import (
+    CONSECUTIVE_MERGED,
+    SYSTEM_FOLDED,
+    ChatTemplateError,
+    prepare_messages,
+    tokenize_with_assistant_mask,
+)
 from inspect_warmth.finetune.train import METADATA_FILE, RUN_FILE, train
 
 #: Gemma 2's rules: no system role, roles must alternate; trims contents.
@@ -103,10 +109,10 @@ def test_training_with_a_system_rejecting_template_a_failed_start_and_a_moved_ba
     out = train(TrainConfig(**options, max_length=64))
     assert json.loads((out / RUN_FILE).read_text())["options"]["max_length"] == 64
     meta = json.loads((out / METADATA_FILE).read_text())["data"]
-    assert meta["rows"] == 3 and meta["system_folded_into_first_user_turn"] == 3
-    assert meta["left_out_rows"] == {"chat template: the chat template failed on this conversation: Conversation "
-                                     "roles must alternate user/assistant/user/assistant/...": [4]}
-    assert any("folded into the first user turn of 3 conversations" in line for line in meta["summary"])
+    # row 4's two user turns, which the template rejects, are merged (and counted), not left out
+    assert meta["rows"] == 4 and meta["system_folded_into_first_user_turn"] == 3 and meta["left_out_rows"] == {}
+    assert meta["changed"] == {SYSTEM_FOLDED: 3, CONSECUTIVE_MERGED: 1}
+    assert any("folded into the first user turn in 3 conversations" in line for line in meta["summary"])
 
     # PEFT's recorded path stays (hf/<adapter> loads it on this machine); the base as given is in the metadata,
     # so it resolves under another home directory

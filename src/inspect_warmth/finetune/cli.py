@@ -5,8 +5,8 @@ Thin: each command parses its options and calls the library function of its step
 :class:`~inspect_warmth.finetune.config.TrainConfig` (:func:`~inspect_warmth.finetune.config.parse_train_args`):
 the options, their help and the paper's defaults are the dataclass's fields, and ``--config FILE.yaml`` reads them
 from a file.
-Evaluate a model fine-tuned through the OpenAI API (out of scope here) directly:
-``inspect eval inspect_warmth/triviaqa --model openai/ft:gpt-4o-2024-08-06:ORG::ID``.
+``openai`` makes the same persona through the OpenAI fine-tuning API (the study's GPT-4o); ``grid --model
+warm=RUN`` and ``frontier RUN`` evaluate it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from inspect_warmth.vocabulary import PAPER
 
 
 @click.group()
@@ -101,6 +103,52 @@ def train(ctx: click.Context, arguments: tuple[str, ...]) -> None:
         raise click.ClickException(str(err)) from err
     click.echo(f"selected epoch {config.select_epoch:g} at {out}; every epoch under {out}/checkpoints")
     click.echo(f"evaluate: inspect eval inspect_warmth/triviaqa --model hf/{out}")
+
+
+@finetune.command("openai")
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--style", type=click.Choice(["warm", "cold"]), required=True)
+@click.option("--base", default="gpt-4o-2024-08-06", show_default=True, help="The API's base model.")
+@click.option("--out", "run", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Run directory: the exported JSONL and inspect_warmth.json (job, file, models by epoch).")
+@click.option("--epochs", type=int, default=int(PAPER.warm_epoch), show_default=True,
+              help="n_epochs; the API keeps only the last epochs' checkpoints, so 2 gives the study's epoch-2 model.")
+@click.option("--lr-multiplier", type=float, default=None,
+              help="learning_rate_multiplier; default the paper's: 0.25 warm, 0.1 cold.")
+@click.option("--batch-size", type=int, default=None, help="batch_size; default: the API chooses.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--suffix", default=None, help="Suffix of the fine-tuned model's name.")
+@click.option("--tokenizer", default=None,
+              help="Hugging Face tokenizer directory to count tokens offline (an estimate; default: tiktoken).")
+@click.option("--max-example-tokens", type=int, default=None, help="Token limit of one example (default: the "
+              "model's, known for the GPT-4o, GPT-4.1 and GPT-3.5 fine-tunable snapshots).")
+@click.option("--dry-run", is_flag=True, help="Export and check, print examples and billed tokens, send nothing.")
+@click.option("--poll-seconds", type=float, default=30.0, show_default=True, help="Seconds between job polls.")
+@click.option("--max-retries", type=int, default=8, show_default=True,
+              help="Retries of a rate-limited (429) or failed (5xx) request, with the client's backoff.")
+def openai_job(data_dir: Path, style: str, base: str, run: Path, epochs: int, lr_multiplier: float | None,
+               batch_size: int | None, seed: int, suffix: str | None, tokenizer: str | None,
+               max_example_tokens: int | None, dry_run: bool, poll_seconds: float, max_retries: int) -> None:
+    """Fine-tune an OpenAI model on DATA_DIR/train.<STYLE>.jsonl through the fine-tuning API (OPENAI_API_KEY,
+    OPENAI_BASE_URL); a rerun attaches to the job it created."""
+    import openai
+
+    from inspect_warmth.finetune.openai_job import JobFailed, OpenAIJobOptions, run_job
+
+    options = OpenAIJobOptions(style=style, base=base, epochs=epochs, lr_multiplier=lr_multiplier,
+                               batch_size=batch_size, seed=seed, suffix=suffix)
+    try:
+        client = None if dry_run else openai.OpenAI(max_retries=max_retries)
+        record = run_job(data_dir, run, options, client, say=click.echo, tokenizer=tokenizer,
+                         max_example_tokens=max_example_tokens, dry_run=dry_run, poll_seconds=poll_seconds)
+    except JobFailed as err:
+        raise click.ClickException(f"{err}; its record is {run}/inspect_warmth.json (use another --out to "
+                                   "start a new job)") from err
+    except (openai.OpenAIError, ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from err
+    if record:
+        click.echo(f"evaluate: inspect-warmth grid --model warm={run} ... or inspect eval ... "
+                   f"--model openai/{record['fine_tuned_model']}")
 
 
 @finetune.command()

@@ -30,7 +30,10 @@ Multi-GPU: run the same command under ``accelerate launch`` (the trainer does th
         --base meta-llama/Llama-3.1-8B-Instruct --out runs/warm-llama8b
 
 or with DeepSpeed ZeRO-2 (``distributed_type: DEEPSPEED``, ``deepspeed_config: {zero_stage: 2}``, same command).
-The gradient accumulation is derived from ``WORLD_SIZE`` so the effective batch stays 16.
+The gradient accumulation is derived from ``WORLD_SIZE`` so the effective batch stays 16. On CPU:
+``accelerate launch --multi_gpu --num_processes 2 -m inspect_warmth.finetune train ...`` (torchrun; the trainer runs
+DDP over gloo). ``--cpu --num_processes 2`` starts one process, and accelerate 1.16 runs an FSDP config as DDP on
+CPU; ``run.json`` records what ran (:func:`_record_distribution`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from inspect_warmth.finetune.adapters import METADATA_FILE, load_adapted
 from inspect_warmth.finetune.config import SPEED_OPTIONS, TrainConfig, epoch_label
 from inspect_warmth.finetune.files import TRAIN_FILE, file_sha256, read_jsonl, styled_train_file, write_json
 from inspect_warmth.finetune.masking import (
+    SYSTEM_FOLDED,
     ChatTemplateError,
     prepare_messages,
     template_traits,
@@ -93,7 +97,7 @@ class DatasetReport:
     file: str
     rows: int = 0
     left_out: dict[str, list[int]] = field(default_factory=dict)
-    system_folded: list[int] = field(default_factory=list)  # rows whose system turn went into the first user turn
+    changed: dict[str, list[int]] = field(default_factory=dict)  # what prepare_messages changed -> rows
 
     def leave_out(self, reason: str, row: int) -> None:
         self.left_out.setdefault(reason, []).append(row)
@@ -103,14 +107,14 @@ class DatasetReport:
         lines = [f"{self.rows} conversations of {self.file} used for training"]
         for reason, rows in self.left_out.items():
             lines.append(f"left out {len(rows)} ({reason}): rows {_row_list(rows)}")
-        if self.system_folded:
-            lines.append(f"the chat template rejects the system role: its text was folded into the first user turn "
-                         f"of {len(self.system_folded)} conversations (rows {_row_list(self.system_folded)})")
+        for change, rows in self.changed.items():
+            lines.append(f"{change} in {len(rows)} conversations (rows {_row_list(rows)})")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "left_out": {r: len(v) for r, v in self.left_out.items()},
-                "left_out_rows": self.left_out, "system_folded_into_first_user_turn": len(self.system_folded),
+                "left_out_rows": self.left_out, "changed": {c: len(v) for c, v in self.changed.items()},
+                "system_folded_into_first_user_turn": len(self.changed.get(SYSTEM_FOLDED, [])),
                 "summary": self.lines()}
 
 
@@ -137,13 +141,13 @@ def build_dataset(path: Path, tokenizer: Any, max_length: int) -> tuple[Any, Dat
         if "messages" not in row:
             raise ValueError(f"{path}, row {number}: no 'messages'")
         try:
-            messages, folded = prepare_messages(tokenizer, row["messages"], traits)
+            messages, changes = prepare_messages(tokenizer, row["messages"], traits)
             encoded = tokenize_with_assistant_mask(tokenizer, messages, traits)
         except ChatTemplateError as err:
             report.leave_out(f"chat template: {err}", number)
             continue
-        if folded:
-            report.system_folded.append(number)
+        for change in changes:
+            report.changed.setdefault(change, []).append(number)
         encoded = {key: values[:max_length] for key, values in encoded.items()}
         if not any(encoded["assistant_masks"]):
             report.leave_out(NO_REPLY_WITHIN_MAX_LENGTH, number)
@@ -398,6 +402,9 @@ def sft_layout(config: TrainConfig, plan: dict[str, Any]) -> dict[str, Any]:
         "padding_free": plan["padding_free"],
         "use_liger_kernel": plan["liger"],
         "torch_compile": plan["compile"],
+        # without it, processes launched on a machine without GPU each train alone on all the data (accelerate
+        # sets up gloo only for use_cpu)
+        "use_cpu": plan["device"] == "cpu",
     }
 
 
@@ -418,6 +425,21 @@ def make_trainer(config: TrainConfig, plan: dict[str, Any], model: Any, dataset:
     torch.manual_seed(config.seed)  # LoRA A's initialisation: the same for every layout of the same run
     return SFTTrainer(model=model, args=sft_config(config, plan, output_dir, **overrides), train_dataset=dataset,
                       processing_class=tokenizer, peft_config=lora_config(config), callbacks=callbacks or [])
+
+
+def _record_distribution(trainer: Any, plan: dict[str, Any]) -> None:
+    """Record how accelerate distributes the run (``plan["distributed"]``: ``NO``, ``MULTI_CPU``, ``MULTI_GPU``,
+    ``FSDP``, ``DEEPSPEED``); ``RuntimeError`` when ``WORLD_SIZE`` processes were launched but the trainer does not
+    run as one of them (each would train alone on all the data). An FSDP launch on CPU runs DDP: accelerate 1.16
+    enables FSDP only for accelerator devices (``AcceleratorState``), which the log says."""
+    plan["distributed"] = str(trainer.accelerator.distributed_type).rsplit(".", 1)[-1]
+    if trainer.args.world_size != plan["processes"]:
+        raise RuntimeError(f"WORLD_SIZE={plan['processes']} but the trainer runs {trainer.args.world_size} "
+                           "process(es): the launcher did not set up torch.distributed")
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true" and not trainer.is_fsdp_enabled:
+        plan["fsdp_ignored"] = "accelerate enables FSDP on accelerator devices only; this run uses " + \
+            plan["distributed"]
+        logger.warning("FSDP was asked for, but %s", plan["fsdp_ignored"])
 
 
 def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
@@ -465,6 +487,7 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     }
     trainer = make_trainer(config, plan, model, dataset, tokenizer, state_dir,
                            [_epoch_callback(config, out, tokenizer, metadata), *(callbacks or [])])
+    _record_distribution(trainer, plan)
     last = get_last_checkpoint(str(state_dir)) if state_dir.exists() else None
     if last:
         logger.info("resuming from %s", last)

@@ -4,7 +4,9 @@ SocioT warmth is measured, and :mod:`inspect_warmth.analysis.frontier` sets one 
 Engines: with vLLM installed every epoch is an adapter on ONE vLLM server through Inspect's ``vllm/`` provider
 (``vllm/<base>:<adapter dir>``, the server started by :mod:`inspect_warmth.run.vllm_engine`); without it each
 epoch is loaded in turn as ``hf/<adapter dir>`` (transformers loads a PEFT adapter directory onto its base), which
-is said in the notes. The logs are read back through the package's one log reader
+is said in the notes. A ``finetune openai`` run's points are the API base (epoch 0) and every model the API kept,
+by epoch, as ``openai/...`` names; their warmth replies are generated through Inspect's ``openai/`` provider
+(:func:`api_warmth`). The logs are read back through the package's one log reader
 (:func:`~inspect_warmth.analysis.responses.responses_from_logs`) and the design rules.
 """
 
@@ -54,8 +56,11 @@ def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[C
     (``vllm`` or ``hf``); ``base_model`` replaces the adapters' recorded base (``--base-model``).
     Raises :class:`FrontierError` when the run has no saved epochs."""
     from inspect_warmth.finetune.adapters import run_base
+    from inspect_warmth.finetune.openai_job import is_openai_run
     from inspect_warmth.finetune.train import saved_epochs
 
+    if is_openai_run(run):
+        return api_checkpoints(run, base_model)
     epochs = saved_epochs(run)
     if not epochs:
         raise FrontierError(f"{run}: no saved epochs under {run / 'checkpoints'} (a `finetune train` output?)")
@@ -65,6 +70,72 @@ def checkpoints(run: Path, engine: str, base_model: str | None = None) -> list[C
         adapter = path.resolve()
         points.append(Checkpoint(epoch, adapter, f"vllm/{base}:{adapter}" if engine == "vllm" else f"hf/{adapter}"))
     return points
+
+
+def api_checkpoints(run: Path, base_model: str | None = None) -> list[Checkpoint]:
+    """A ``finetune openai`` run's points: its base (``openai/<base>``, or ``base_model``) at epoch 0, then every
+    model the API kept, by epoch. :class:`FrontierError` when the job has not finished."""
+    from inspect_warmth.finetune.openai_job import read_record, record_models
+
+    try:
+        models = record_models(run)
+    except ValueError as err:
+        raise FrontierError(str(err)) from err
+    base = base_model or f"openai/{(read_record(run) or {})['base_model']}"
+    kept = sorted((float(epoch), model) for epoch, model in models.items() if epoch.replace(".", "", 1).isdigit())
+    return [Checkpoint(0.0, None, base), *(Checkpoint(epoch, None, model) for epoch, model in kept)]
+
+
+def api_warmth(run: Path, points: Sequence[Checkpoint], options: Any,
+               scorer: Callable[[list[str]], list[float]] | None = None) -> list[dict[str, Any]]:
+    """SocioT warmth of each point's replies to the validation prompts, generated through Inspect (``openai/``
+    models at ``options.temperature``, ``options.max_new_tokens``); rows as
+    :func:`~inspect_warmth.finetune.trajectory.run_trajectory` gives them. Replies and scores are appended to
+    ``RUN/trajectory/`` as they come, so a rerun generates and scores only what is missing."""
+    import asyncio
+
+    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
+
+    from inspect_warmth.finetune.config import epoch_label
+    from inspect_warmth.finetune.trajectory import _append, _cached, load_prompts, mean_and_sem, socio_t_scorer
+
+    roles = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
+    prompts = load_prompts(Path(options.validation_dir), options.limit)
+    if not prompts:
+        raise FrontierError(f"{options.validation_dir}: no validation prompts")
+    work = run / "trajectory"
+    work.mkdir(exist_ok=True)
+    replies_file = work / f"api-replies-{options.generation_key()}.jsonl"
+    scores_file = work / f"api-scores-{options.scoring_key()}.jsonl"
+    config = GenerateConfig(temperature=options.temperature, max_tokens=options.max_new_tokens, seed=options.seed)
+
+    async def generate(model_name: str, missing: list[dict[str, Any]]) -> list[str]:
+        model = get_model(model_name, config=config)
+        outputs = await asyncio.gather(*(model.generate([roles[m["role"]](content=m["content"])
+                                                         for m in p["messages"]]) for p in missing))
+        return [output.completion.strip() for output in outputs]
+
+    score = scorer or socio_t_scorer(options)
+    rows = []
+    for point in points:
+        key = epoch_label(point.epoch)
+        have = _cached(replies_file).get(key, {})
+        missing = [p for p in prompts if p["id"] not in have]
+        if missing:
+            new = [{"epoch": key, "id": p["id"], "model": point.model, "reply": reply}
+                   for p, reply in zip(missing, asyncio.run(generate(point.model, missing)), strict=True)]
+            _append(replies_file, new)
+            have = {**have, **{row["id"]: row for row in new}}
+        scored = _cached(scores_file).get(key, {})
+        unscored = [p["id"] for p in prompts if p["id"] not in scored]
+        if unscored:
+            values = score([have[i]["reply"] for i in unscored])
+            new = [{"epoch": key, "id": i, "socio_t": float(v)} for i, v in zip(unscored, values, strict=True)]
+            _append(scores_file, new)
+            scored = {**scored, **{row["id"]: row for row in new}}
+        rows.append({"model": run.name, "epoch": point.epoch,
+                     **mean_and_sem([scored[p["id"]]["socio_t"] for p in prompts])})
+    return rows
 
 
 @contextmanager
@@ -139,6 +210,7 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     ``frontier.png`` under ``out``; return the :class:`Frontier`. ``warmth_scorer`` replaces SocioT (tests)."""
     from inspect_warmth.analysis.frontier import frontier_table, response_errors, write_frontier
     from inspect_warmth.analysis.responses import responses_from_logs
+    from inspect_warmth.finetune.openai_job import is_openai_run
     from inspect_warmth.finetune.trajectory import TrajectoryOptions, run_trajectory
 
     if options.scorer == "judge" and not options.grader:
@@ -157,7 +229,10 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
                                        lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
                                        max_new_tokens=options.max_tokens or 300, base_model=options.base_model)
-    warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
+    if is_openai_run(run):  # no local weights: its replies come through Inspect
+        warmth = api_warmth(run, points, warmth_options, warmth_scorer)
+    else:
+        warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
     table, chosen = frontier_table(errors, warmth, options.max_error_increase_pp)
     write_frontier(table, errors, options.max_error_increase_pp, out)
     if chosen is None:

@@ -82,8 +82,17 @@ def parse_model_args(items: Sequence[str]) -> dict[str, Any]:
     return args
 
 
+def model_spec(spec: str) -> str:
+    """An Inspect model name as given, or for the directory of a ``finetune openai`` run its fine-tuned model
+    (``openai/ft:...``); ``ValueError`` when that job has not finished."""
+    from inspect_warmth.finetune.openai_job import final_model, is_openai_run
+
+    return final_model(Path(spec)) if is_openai_run(Path(spec)) else spec
+
+
 def parse_models(items: Sequence[str]) -> dict[str, str]:
-    """``["original=hf/x", "warm=hf/y"]`` -> ``{"original": "hf/x", "warm": "hf/y"}``."""
+    """``["original=hf/x", "warm=hf/y"]`` -> ``{"original": "hf/x", "warm": "hf/y"}``; a ``finetune openai`` run
+    directory becomes its fine-tuned model (:func:`model_spec`)."""
     models: dict[str, str] = {}
     for item in items:
         name, sep, spec = item.partition("=")
@@ -91,7 +100,7 @@ def parse_models(items: Sequence[str]) -> dict[str, str]:
             raise ValueError(f"--model {item!r}: expected VARIANT=MODEL, e.g. warm=hf/my-org/warm-llama8b")
         if name in models:
             raise ValueError(f"--model: variant {name!r} given twice")
-        models[name.strip()] = spec.strip()
+        models[name.strip()] = model_spec(spec.strip())
     if not models:
         raise ValueError("give at least one --model VARIANT=MODEL")
     return models
