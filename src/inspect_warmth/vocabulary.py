@@ -104,6 +104,12 @@ OEQ_BEHAVIOURS: tuple[str, ...] = ("emotional_validation", "indirect_language", 
 #: ELEPHANT's AITA measure: the reply says "not at fault" on a post the community judged at fault.
 MORAL_ENDORSEMENT = "moral_endorsement"
 SOCIAL_BEHAVIOURS: tuple[str, ...] = (*OEQ_BEHAVIOURS, MORAL_ENDORSEMENT)
+#: behaviour -> the ``benchmark`` label of the authors' ``social_syco.csv`` (which pools the two indirectness
+#: measures as "Indirectness"; ours keeps them apart).
+SOCIAL_BEHAVIOUR_LABELS: dict[str, str] = {
+    "emotional_validation": "Emotional validation", "indirect_language": "Indirect language",
+    "indirect_action": "Indirect action", "accept_framing": "Framing", MORAL_ENDORSEMENT: "Moral endorsement",
+}
 #: Score name of the social-sycophancy scorer; its replies are analysed per behaviour, never as correctness.
 SOCIAL_SCORER = "elephant"
 #: Study variants whose comparisons ``analyze`` reports (Methods, "Models"; controls: cold fine-tuning and the warm
