@@ -71,8 +71,11 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
 @click.option("--model", "models", multiple=True, required=True,
               help="VARIANT=MODEL, e.g. original=vllm/meta-llama/Llama-3.1-8B-Instruct or a LoRA checkpoint "
               "warm=vllm/<base>:<adapter dir>; repeatable. The variants of one base share one vLLM server.")
+@click.option("--system-prompt", "system_prompts", multiple=True,
+              help="VARIANT=warm: that variant (the original model, e.g. --model sysprompt=vllm/<base>) gets the "
+              "warm system prompt, the study's control; repeatable.")
 @click.option("--tasks", default=",".join(STUDY_DATASETS), show_default=True,
-              help="Comma-separated study tasks (or any Inspect task spec).")
+              help="Comma-separated study tasks (or any Inspect task spec); social_sycophancy adds ELEPHANT.")
 @click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
 @click.option("--templates", default="all", show_default=True, help="Task parameter templates.")
 @click.option("--samples", default=PAPER.questions, show_default=True, type=int, help="Questions per task.")
@@ -97,7 +100,8 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
               "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
 @click.option("--warmup-max-tokens", default=None, type=int,
               help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
-def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
+def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], tasks: str, contexts: str,
+         templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
          model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
          dry_run: bool,
@@ -109,7 +113,8 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
                            samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
                            judge_context=judge_context, capability=capability, data_dir=data_dir,
-                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args)
+                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args,
+                           system_prompts=system_prompts)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
