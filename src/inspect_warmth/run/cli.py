@@ -130,3 +130,44 @@ def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], 
                                    "give another --log-dir (or move those logs away).") from exc
     click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
     sys.exit(0 if ok else 1)
+
+
+@click.command()
+@click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the generations and judge calls per family and in all, and an "
+              "estimate timed on the first family's first model; generate nothing else.")
+@click.option("--warmup", default=0, show_default=True, type=int,
+              help="--dry-run: prompts timed on the first family's first model (0: counts only).")
+@click.option("--warmup-max-tokens", default=None, type=int, help="--dry-run: cap the warm-up replies at N tokens.")
+@click.option("--log-dir", default=None, type=click.Path(file_okay=False), help="Override the file's log_dir.")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Override the file's out.")
+def study(study_file: Path, dry_run: bool, warmup: int, warmup_max_tokens: int | None, log_dir: str | None,
+          out: str | None) -> None:
+    """Run the design of STUDY_FILE (YAML: families, variants, tasks, contexts, templates, samples, judge): one grid
+    per family, one analysis over all families, the report. Rerun the same command to resume."""
+    import dataclasses
+
+    from inspect_warmth.run import grid as g
+    from inspect_warmth.run.study import StudyFileError, dry_run_text, read_study, run_study
+
+    try:
+        design = read_study(study_file)
+        overrides = {k: v for k, v in {"log_dir": log_dir, "out": out}.items() if v is not None}
+        design = dataclasses.replace(design, **overrides)
+        if dry_run:
+            click.echo(dry_run_text(design, warmup=warmup, warmup_max_tokens=warmup_max_tokens,
+                                    say=lambda line: click.echo(line, err=True)))
+            return
+        result = run_study(design, say=lambda line: click.echo(line, err=True))
+    except StudyFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except g.LogDirMismatch as exc:
+        raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
+                                   "give another log_dir.") from exc
+    if result.headline:
+        click.echo(result.headline)
+    click.echo(f"wrote {result.paths['report']}, {result.paths['summary']} and {result.paths['json']}")
+    unfinished = [f for f, ok in result.finished.items() if not ok]
+    if unfinished:
+        click.echo(f"incomplete families: {', '.join(unfinished)} (rerun the same command to resume)", err=True)
+    sys.exit(0 if result.ok else 1)

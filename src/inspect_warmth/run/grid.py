@@ -52,6 +52,8 @@ class GridPlan:
     server_args: list[str] = field(default_factory=list)
     #: variant -> system prompt (``warm``: the study's warm-system-prompt control on the original model)
     system_prompts: dict[str, str] = field(default_factory=dict)
+    #: task arguments of the social-sycophancy task that differ from the study tasks' (e.g. ``contexts``)
+    social_args: dict[str, Any] = field(default_factory=dict)
 
     def task_args(self, task: str, variant: str | None = None) -> dict[str, Any]:
         """The task arguments of ``task`` (by its kind) for ``variant`` (its system prompt, if it has one)."""
@@ -59,7 +61,7 @@ class GridPlan:
             return dict(self.capability_args)
         args = dict(self.study_args)
         if short_name(task) == SOCIAL_TASK:
-            args = {k: v for k, v in args.items() if k not in ("templates", "judge_context")}
+            args = {k: v for k, v in args.items() if k not in ("templates", "judge_context")} | self.social_args
         if variant is not None and variant in self.system_prompts:
             args["system_prompt"] = self.system_prompts[variant]
         return args
