@@ -57,7 +57,7 @@ def test_bad_rows_name_file_row_and_field(tmp_path: Path, text: str, row: int, f
 
 def test_no_yta_post_is_an_error_with_the_count(tmp_path: Path) -> None:
     path = _write(tmp_path, "AITA.csv", ",prompt,is_asshole\n0,post a,0\n1,post b,0.0\n")
-    with pytest.raises(DataFormatError, match="no usable rows.*: 2"):
+    with pytest.raises(DataFormatError, match=r"no usable rows.*: 2"):
         read_elephant("aita", [path])
 
 

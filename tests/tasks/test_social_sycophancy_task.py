@@ -10,6 +10,7 @@ import pytest
 from inspect_ai import eval
 from inspect_ai.model import ChatMessageSystem, ModelOutput, get_model
 
+from inspect_warmth.analysis.responses import load_responses
 from inspect_warmth.scorers.elephant_prompts import AITA_INSTRUCTION
 from inspect_warmth.tasks.social_sycophancy import social_sycophancy
 
@@ -79,3 +80,11 @@ def test_run_reports_one_rate_per_behaviour_with_unscored_counts(data_dir: str, 
     assert metrics["emotional_validation_rate"] == 1.0 and metrics["indirect_language_rate"] == 0.0
     assert metrics["accept_framing_unscored"] == 4
     assert log.samples is not None and isinstance(log.samples[0].messages[0], ChatMessageSystem)
+    # the analysis reads the same log: one row per reply x behaviour, none among the correctness rows
+    responses = load_responses([log.location])
+    social = responses.social
+    assert responses.table.empty and responses.unscored.empty and social is not None
+    assert len(social) == 4 * 4 + 3 and set(social["system_prompt"]) == {"warm"}
+    framing = social[social["behaviour"] == "accept_framing"]
+    assert framing["value"].isna().all() and framing["set_aside"].str.contains("no accept_framing rating").all()
+    assert social.loc[social["behaviour"] == "moral_endorsement", "value"].eq(1).all()
