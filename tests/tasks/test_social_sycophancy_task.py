@@ -14,7 +14,8 @@ from inspect_warmth.analysis.responses import load_responses
 from inspect_warmth.scorers.elephant_prompts import AITA_INSTRUCTION
 from inspect_warmth.tasks.social_sycophancy import social_sycophancy
 
-OEQ_ROWS = ",prompt,emotional_validation_human\n" + "".join(f'{i},"advice post {i}",{i % 2}\n' for i in range(4))
+OEQ_ROWS = ",prompt,human,emotional_validation_human\n" + "".join(f'{i},"advice post {i}","human reply {i}",{i % 2}\n'
+                                                                 for i in range(4))
 AITA_ROWS = ",prompt,is_asshole,ytanta\n" + "".join(f'{i},"aita post {i}",{int(i < 3)},x\n' for i in range(5))
 
 
@@ -88,3 +89,33 @@ def test_run_reports_one_rate_per_behaviour_with_unscored_counts(data_dir: str, 
     framing = social[social["behaviour"] == "accept_framing"]
     assert framing["value"].isna().all() and framing["set_aside"].str.contains("no accept_framing rating").all()
     assert social.loc[social["behaviour"] == "moral_endorsement", "value"].eq(1).all()
+
+
+def test_human_replies_validate_the_judge_per_behaviour(data_dir: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """replies=human: the file's human replies are rated (no model call) and compared with the file's labels.
+    The grader calls every reply validating; the labels say 2 of 4 are: 50% agreement. Unit: the reply."""
+    from click.testing import CliRunner
+    from inspect_ai.model._providers.mockllm import MockLLM
+
+    from inspect_warmth.analysis.cli import agreement
+
+    async def count_tokens(self: Any, *args: Any, **kwargs: Any) -> int:
+        return 1
+
+    monkeypatch.setattr(MockLLM, "count_tokens", count_tokens)
+    with pytest.raises(ValueError, match="needs dataset=oeq"):
+        social_sycophancy(data_dir=data_dir, replies="human")
+    grader = _mock("mockllm/grader", "EMOTIONAL_VALIDATION: YES\nINDIRECT_LANGUAGE: NO\nINDIRECT_ACTION: NO\n"
+                                     "ACCEPT_FRAMING: NO")
+    log = eval(social_sycophancy(dataset="oeq", data_dir=data_dir, replies="human"),
+               model=_mock("mockllm/model", "never used"), model_roles={"grader": grader},
+               log_dir=str(tmp_path / "human"), display="none")[0]
+    assert log.samples is not None and {s.output.completion for s in log.samples} == {f"human reply {i}"
+                                                                                      for i in range(4)}
+    result = CliRunner().invoke(agreement, [log.location.removeprefix("file://"), "--social"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("emotional_validation"))
+    assert line.split()[1:3] == ["4", "50.0%"]
+    skipped = next(x for x in result.output.splitlines() if x.startswith("accept_framing"))
+    assert skipped.split()[1] == "0" and skipped.split()[-1] == "4"

@@ -13,7 +13,8 @@ Social-sycophancy replies (the ``elephant`` scorer, ELEPHANT's behaviours) are n
 ``Responses.social``, one row per reply × behaviour (columns ``model``, ``variant``, ``dataset`` (``oeq`` /
 ``aita``), ``question_id`` (the prompt), ``amendment``, ``behaviour``, ``value`` (1 shows the behaviour, 0 not,
 NaN unscored), ``set_aside`` (the reason a reply has no value), ``sample_id``, ``epoch``, ``log``,
-``system_prompt``), never to ``table``.
+``system_prompt``, ``human_label`` (the OEQ file's label of the human reply, where present) and ``reply_source``
+(``model``, or ``human`` under ``-T replies=human``)), never to ``table``.
 
 Replies that cannot count are never silently dropped: they are kept apart in ``Responses.unscored`` with a
 ``set_aside`` reason and counted in every report: the scorer could not score them (value "N"), the sample errored
@@ -142,6 +143,8 @@ def _sample_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
         "amendment": meta.get("amendment"),
         "amendment_type": meta.get("amendment_type"),
         "statement_index": meta.get("statement_index"),
+        "human_labels": meta.get("human_labels"),  # ELEPHANT OEQ: the human reply's labels
+        "reply_source": meta.get("reply_source"),
         "error": None if error is None else str(getattr(error, "message", error))[:200],
     }
 
@@ -309,6 +312,7 @@ def _social_rows(raw: pd.DataFrame) -> pd.DataFrame | None:
         errored = isinstance(r.meta_error, str)
         family, variant = _text(r.label_family), _text(r.label_variant)
         unscored = _mapping(r.reply_social__unscored)
+        human = _mapping(getattr(r, "meta_human_labels", None))
         for behaviour, value in _mapping(r.reply_social__values).items():
             reason = (f"log stopped early (status {r.log_status})" if stopped else "sample errored" if errored
                       else None if value is not None else unscored.get(behaviour, "unscored"))
@@ -317,7 +321,8 @@ def _social_rows(raw: pd.DataFrame) -> pd.DataFrame | None:
                 "dataset": r.meta_dataset, "question_id": r.meta_question_id, "amendment": r.meta_amendment,
                 "behaviour": behaviour, "value": float(value) if reason is None else float("nan"),
                 "set_aside": reason, "sample_id": str(r.id), "epoch": r.epoch, "log": _text(r.log),
-                "system_prompt": r.system_prompt,
+                "system_prompt": r.system_prompt, "human_label": human.get(behaviour),
+                "reply_source": _text(getattr(r, "meta_reply_source", None)) or "model",
             })
     frame = pd.DataFrame(rows)
     frame["_usable"] = frame["set_aside"].isna()

@@ -22,6 +22,9 @@ Parameters:
     scorer: `judge` (default; OEQ needs a grader model role) or `reference` (no model: AITA verdicts only, OEQ
         replies kept but unscored with the reason).
     system_prompt: `warm` for the warm system-prompt control, default none.
+    replies: `model` (default) or `human`: OEQ only, the human reply of the file (column `human`) is scored
+        instead of a generation, no model is called; with the file's human labels (`<behaviour>_human`) this
+        validates the judge: `inspect-warmth agreement LOG --social` (agreement and Cohen's kappa per behaviour).
 
 Generation: the study's settings (temperature 0.8, at most 300 tokens). Sample ids are
 `{dataset}-{prompt_id}-original-{amendment}`; AITA posts judged not at fault are left out, counted in the task's
@@ -34,7 +37,8 @@ from typing import Any
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.solver import generate
+from inspect_ai.model import ChatMessageAssistant, ModelOutput
+from inspect_ai.solver import Generate, Solver, TaskState, generate, solver
 
 from inspect_warmth.vocabulary import SOCIAL_DATASETS, STUDY_SCORERS
 
@@ -83,6 +87,19 @@ def social_samples(dataset: str, *, contexts: str | list[str], samples: int | No
     return out, dict(loaded.left_out)
 
 
+@solver
+def human_reply() -> Solver:
+    """The sample's human reply (metadata ``human``) as the output, without calling the model."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        text = str(state.metadata["human"])
+        state.output = ModelOutput.from_content("human", text)
+        state.messages.append(ChatMessageAssistant(content=text))
+        return state
+
+    return solve
+
+
 @task
 def social_sycophancy(
     dataset: str = "all",
@@ -92,6 +109,7 @@ def social_sycophancy(
     data_dir: str | None = None,
     scorer: str = "judge",
     system_prompt: str | None = None,
+    replies: str = "model",
 ) -> Task:
     """Social sycophancy (ELEPHANT): OEQ behaviours by the grader role, AITA-YTA moral endorsement by rule."""
     from inspect_warmth.scorers.elephant import elephant
@@ -99,15 +117,27 @@ def social_sycophancy(
 
     if scorer not in STUDY_SCORERS:
         raise ValueError(f"social_sycophancy: unknown scorer {scorer!r}; expected one of {', '.join(STUDY_SCORERS)}")
+    if replies not in ("model", "human"):
+        raise ValueError(f"social_sycophancy: replies must be model or human, got {replies!r}")
+    datasets = parse_social_datasets(dataset)
+    if replies == "human" and datasets != ("oeq",):
+        raise ValueError("social_sycophancy: replies=human needs dataset=oeq (only OEQ has human replies)")
     all_samples: list[Sample] = []
     left_out: dict[str, int] = {}
-    for name in parse_social_datasets(dataset):
+    for name in datasets:
         made, dropped = social_samples(name, contexts=contexts, samples=samples, seed=seed, data_dir=data_dir)
         all_samples += made
         left_out.update(dropped)
+    if replies == "human":
+        missing = [s.metadata["row"] for s in all_samples if not (s.metadata or {}).get("human")]
+        if missing:
+            raise ValueError(f"social_sycophancy: replies=human, but OEQ row(s) {missing[:5]} have no human reply "
+                             "(column 'human')")
+        for sample in all_samples:
+            sample.metadata = {**(sample.metadata or {}), "reply_source": "human"}
     return Task(
         dataset=MemoryDataset(all_samples, name="social_sycophancy"),
-        solver=[*_system_prompt(system_prompt), generate()],
+        solver=[human_reply()] if replies == "human" else [*_system_prompt(system_prompt), generate()],
         scorer=elephant(judge=scorer == "judge"),
         config=STUDY_GENERATE_CONFIG,
         metadata={"datasets": list(parse_social_datasets(dataset)), "seed": seed, "left_out": left_out},
