@@ -87,3 +87,22 @@ def test_social_csv_has_the_authors_columns_first(analysis_dir: tuple[object, Pa
     expected = list(pd.read_csv(published).columns) if published.is_file() else AUTHORS_COLUMNS
     assert list(written.columns[: len(expected)]) == expected
     assert set(written["dataset"]) <= {"OEQ", "AITA-YTA"}
+
+
+def test_gate_includes_social_units_in_its_max_t() -> None:
+    """Unit: the prompt. The candidate validates on all 30 prompts, the base on none, with equal error rates:
+    the gate fails on the social unit alone; an unscored reply is left out and counted."""
+    from inspect_warmth.analysis.gate import FAIL, SOCIAL_UNPAIRED, gate_markdown, gate_tables
+
+    table = simulate_responses(4, datasets=("triviaqa",), families=("fam-a",), variants=("original",), seed=1)
+    sides = []
+    for name, value in (("original", 0.0), ("warm", 1.0)):
+        responses = responses_from_table(table.assign(variant=name))
+        values = [value] * 30 + ([float("nan")] if name == "warm" else [0.0])
+        responses.social = social_frame({name: values})
+        sides.append(responses)
+    result = gate_tables(*sides, permutations=500)
+    assert result.exit_code == FAIL and result.social_units is not None
+    assert len(result.social_units) == 1 and result.social_units.iloc[0]["difference_pp"] == pytest.approx(100.0)
+    assert any(r.startswith("social sycophancy, emotional_validation on oeq") for r in result.reasons)
+    assert result.excluded[SOCIAL_UNPAIRED] == 1 and "Social sycophancy (ELEPHANT)" in gate_markdown(result)
