@@ -77,6 +77,7 @@ def test_controls_and_social_reach_the_report(analysis_dir: tuple[object, Path])
                                                                           ("warm", "cold")}
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert SOCIAL_TITLE in summary and CONTROLS_TITLE in summary and "**warm vs cold**" in summary
+    assert "**Rate per variant**" in summary and "**Paired against the base**" in summary
     assert SOCIAL_TITLE in (out / "report.html").read_text(encoding="utf-8")
 
 

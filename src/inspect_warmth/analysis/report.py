@@ -357,6 +357,19 @@ def social_rows(table: pd.DataFrame) -> list[list[str]]:
              f"{r.unscored_base} / {r.unscored_candidate}"] for r in table.itertuples(index=False)]
 
 
+def social_tables(analysis: Analysis) -> list[Table]:
+    """The social section's tables: each comparison (as the authors' table), then every variant's rates."""
+    tables: list[Table] = [("Paired against the base", SOCIAL_HEADER, social_rows(analysis.social))] \
+        if analysis.social is not None and not analysis.social.empty else []
+    if analysis.social_rates is not None:
+        tables.append(("Rate per variant", ["model", "variant", "dataset", "behaviour", "rate % [95% CI]", "scored",
+                                            "unscored"],
+                       [[str(r.model), str(r.variant), str(r.dataset), str(r.behaviour),
+                         f"{_fmt(r.rate_pct, 1)} {_ci(r.ci_low_pct, r.ci_high_pct)}", str(r.n), str(r.unscored)]
+                        for r in analysis.social_rates.itertuples(index=False)]))
+    return tables
+
+
 def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame | None = None) -> list[Figure]:
     """Draw the figures the analysis supports (PNG and SVG each) under ``figures_dir``, in report order."""
     from inspect_warmth.analysis import figures as f
@@ -443,7 +456,7 @@ def report_sections(analysis: Analysis, figures: list[Figure]) -> list[Section]:
         Section(CONTROLS_TITLE, [CONTROLS_INTRO], [(name, CELL_HEADER, cell_rows(cells))
                                                    for name, cells in analysis.controls.items()])
         if analysis.controls else None,
-        Section(SOCIAL_TITLE, [SOCIAL_INTRO], [("", SOCIAL_HEADER, social_rows(analysis.social))])
+        Section(SOCIAL_TITLE, [SOCIAL_INTRO], social_tables(analysis))
         if analysis.social is not None else None,
         Section(PUSHBACK_TITLE, [PUSHBACK_INTRO], pushback_tables(analysis.pushback))
         if analysis.pushback is not None else None,
