@@ -164,6 +164,8 @@ def study(study_file: Path, dry_run: bool, warmup: int, warmup_max_tokens: int |
     except g.LogDirMismatch as exc:
         raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
                                    "give another log_dir.") from exc
+    except ValueError as exc:  # the analysis: logs that cannot be read or compared (the message says why)
+        raise click.ClickException(str(exc)) from exc
     if result.headline:
         click.echo(result.headline)
     click.echo(f"wrote {result.paths['report']}, {result.paths['summary']} and {result.paths['json']}")
