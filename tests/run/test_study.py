@@ -84,10 +84,11 @@ def test_dry_run_counts_every_family(tmp_path: Path) -> None:
     assert result.exit_code == 2 and f"{bad}: unknown key(s) sampels" in " ".join(result.output.split())
 
 
+@pytest.mark.slow
 def test_study_runs_every_family_then_one_analysis_and_resumes(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Two families on mockllm: logs per family and variant, one report over both families; the same study again
-    generates nothing new. Unit: the log file."""
+    generates nothing new. Unit: the log file. Marked slow: eight eval sets and two analyses (~20 s of CPU)."""
     from inspect_ai.model._providers.mockllm import MockLLM
 
     async def count_tokens(self: Any, *args: Any, **kwargs: Any) -> int:  # instead of a tiktoken download
