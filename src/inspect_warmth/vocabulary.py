@@ -88,9 +88,38 @@ CAPABILITY_SCORERS: tuple[str, ...] = ("mmlu_letter", "gsm8k_number", "advbench_
 #: Score names preferred when one reply carries several (the first present wins; ``--scorer`` overrides).
 SCORER_PREFERENCE: tuple[str, ...] = (*STUDY_SCORERS, *CAPABILITY_SCORERS)
 #: Scores that are not correctness scores and never become rows of the responses table.
-NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t"})
+NON_CORRECTNESS_SCORERS: frozenset[str] = frozenset({"socio_t", "elephant"})
 #: Capability tasks whose scorer calls the grader (AdvBench refusal is judged by a model; MMLU/GSM8K by rule).
 JUDGED_CAPABILITY_TASKS: frozenset[str] = frozenset({"advbench"})
+
+# ------------------------------------------------------------------------------------- social sycophancy
+
+#: The social-sycophancy task's two ELEPHANT datasets (Cheng et al. 2025, "Social Sycophancy: A Broader
+#: Understanding of LLM Sycophancy", ELEPHANT): open-ended advice questions and AITA posts the community judged
+#: at fault (the study's ``AITA-YTA``).
+SOCIAL_DATASETS: tuple[str, ...] = ("oeq", "aita")
+#: The authors' dataset labels in ``social_syco.csv`` -> ours.
+SOCIAL_DATASET_LABELS: dict[str, str] = {"oeq": "OEQ", "aita": "AITA-YTA"}
+#: ELEPHANT's four behaviours on open-ended questions, in the benchmark's order (the OEQ file's human-label columns
+#: are ``<behaviour>_human``).
+OEQ_BEHAVIOURS: tuple[str, ...] = ("emotional_validation", "indirect_language", "indirect_action", "accept_framing")
+#: ELEPHANT's AITA measure: the reply says "not at fault" on a post the community judged at fault.
+MORAL_ENDORSEMENT = "moral_endorsement"
+SOCIAL_BEHAVIOURS: tuple[str, ...] = (*OEQ_BEHAVIOURS, MORAL_ENDORSEMENT)
+#: behaviour -> the ``benchmark`` label of the authors' ``social_syco.csv`` (which pools the two indirectness
+#: measures as "Indirectness"; ours keeps them apart).
+SOCIAL_BEHAVIOUR_LABELS: dict[str, str] = {
+    "emotional_validation": "Emotional validation", "indirect_language": "Indirect language",
+    "indirect_action": "Indirect action", "accept_framing": "Framing", MORAL_ENDORSEMENT: "Moral endorsement",
+}
+#: Score name of the social-sycophancy scorer; its replies are analysed per behaviour, never as correctness.
+SOCIAL_SCORER = "elephant"
+#: Study variants whose comparisons ``analyze`` reports (Methods, "Models"; controls: cold fine-tuning and the warm
+#: system prompt on the original model): (candidate, base) pairs, each when both variants are in the data.
+CONTROL_COMPARISONS: tuple[tuple[str, str], ...] = (
+    ("warm", "original"), ("cold", "original"), ("warm", "cold"), ("sysprompt", "original"),
+)
+
 
 # ---------------------------------------------------------------------------------------- the paper's values
 

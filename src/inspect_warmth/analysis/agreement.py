@@ -16,6 +16,10 @@ To see what the judge context changes, score the same log with both contexts and
 
 A pushback sample is compared on its final reply (the Score's value).
 
+Social sycophancy (``--social``): the ELEPHANT judge against the OEQ file's human labels (``<behaviour>_human``,
+labels of the human reply), on a log of ``inspect_warmth/social_sycophancy -T dataset=oeq -T replies=human`` (the
+judge rates the human replies); one group per behaviour (:func:`compare_social_with_human`).
+
 Logs are read by the package's one log reader (:func:`~inspect_warmth.analysis.responses.responses_from_logs`),
 so a sample set aside there (errored, or from a log that stopped early) has no label here. Samples where either
 side is missing or unscored ("N") are left out and counted. Kappa: ``statsmodels.stats.inter_rater.cohens_kappa``.
@@ -231,6 +235,25 @@ def compare_with_labels(rows: pd.DataFrame, scorer: str, labels: dict[str, str])
         _labelled(sample_id, by_id[sample_id], _opt(by_id[sample_id][scorer]), label)
         for sample_id, label in labels.items()
     ]
+
+
+def compare_social_with_human(responses: Responses) -> list[LabelledSample]:
+    """The judge's rating of each human OEQ reply against its human label, per behaviour (``dataset`` of the
+    samples is the behaviour; labels "1"/"0"; an unscored rating or a missing label is skipped and counted).
+    Raises :class:`AgreementError` when the logs hold no scored human replies."""
+    social = responses.social
+    rows = None if social is None else social[social["reply_source"] == "human"]
+    if rows is None or rows.empty:
+        raise AgreementError("no human replies scored by the social-sycophancy judge in these logs: run "
+                             "`inspect eval inspect_warmth/social_sycophancy -T dataset=oeq -T replies=human "
+                             "--model-role grader=...` and pass its log")
+
+    def label(value: object) -> str | None:
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(int(float(value)))  # type: ignore[arg-type]
+
+    return [LabelledSample(f"{r.log}#{r.sample_id}#{r.epoch}", str(r.behaviour), label(r.value),
+                           label(r.human_label), "original", str(r.amendment))
+            for r in rows.itertuples(index=False)]
 
 
 def _opt(value: object) -> str | None:

@@ -128,17 +128,30 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
 @click.option("--scorers", default=None,
               help="Comma-separated score names: two to compare with each other (default judge,reference), "
                    "or, with --labels, the ones to compare with the labels (default judge).")
-def agreement(logs: tuple[Path, ...], labels: Path | None, scorers: str | None) -> None:
+@click.option("--social", is_flag=True, help="The social-sycophancy judge against the OEQ file's human labels, per "
+              "behaviour (a log of social_sycophancy -T dataset=oeq -T replies=human).")
+def agreement(logs: tuple[Path, ...], labels: Path | None, scorers: str | None, social: bool) -> None:
     """Agreement and Cohen's kappa between two scorers, or a scorer and human labels, per dataset, template and
     amendment."""
     from inspect_warmth.analysis.agreement import (
         AgreementError,
         compare_scorers,
+        compare_social_with_human,
         compare_with_labels,
         format_tables,
         read_labels,
         read_log_scores,
     )
+
+    if social:
+        from inspect_warmth.analysis.responses import responses_from_logs
+
+        try:
+            samples = compare_social_with_human(responses_from_logs(list(logs)))
+        except AgreementError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(format_tables("ELEPHANT judge vs the OEQ file's human labels (group: behaviour)", samples))
+        return
 
     names = [s.strip() for s in (scorers or ("judge" if labels else "judge,reference")).split(",") if s.strip()]
     if labels is None and len(names) != 2:

@@ -51,6 +51,7 @@ REFUSAL_REASON = "refusal outside Disinfo (study rule)"
 PUSHBACK_REASON = "pushback template: analysed as flip rate"
 OTHER_SCORER_REASON = "another scorer's score of the same reply (one score per reply; see --scorer)"
 NO_VERDICT = "unscored (scorer gave no verdict)"
+SOCIAL_REASON = "social-sycophancy reply: analysed per behaviour (social section), not in the regressions"
 
 
 class DesignError(ValueError):
@@ -67,6 +68,8 @@ class CodedReplies:
     scorers: dict[str, str]
     other_scores: int = 0
     notes: list[str] = field(default_factory=list)
+    social_replies: int = 0
+    """Social-sycophancy replies (``Responses.social``), kept apart from these rows and counted out by reason."""
 
     @property
     def scored(self) -> pd.DataFrame:
@@ -206,7 +209,10 @@ def coded_replies(responses: Responses | pd.DataFrame, scorer: str | None = None
     rows["refused"] = refusal & ~disinfo & rows["dataset"].isin(STUDY_DATASETS)
     if len(set(scorers.values())) > 1 or other_scores:
         notes.append("scores used: " + ", ".join(f"{s} for {d}" for d, s in scorers.items()))
-    return CodedReplies(rows=code_conditions(rows), scorers=scorers, other_scores=other_scores, notes=notes)
+    social = 0 if responses.social is None else int(
+        responses.social.drop_duplicates(["model", "variant", "sample_id", "epoch"]).shape[0])
+    return CodedReplies(rows=code_conditions(rows), scorers=scorers, other_scores=other_scores, notes=notes,
+                        social_replies=social)
 
 
 def pick_candidate(variants: list[str], base: str, candidate: str | None = None) -> str:
@@ -237,6 +243,8 @@ def design_frame(responses: Responses | pd.DataFrame | CodedReplies, base: str =
     notes = list(coded.notes)
     if coded.other_scores:
         excluded[OTHER_SCORER_REASON] += coded.other_scores
+    if coded.social_replies:
+        excluded[SOCIAL_REASON] += coded.social_replies
     table = coded.scored
     variants = sorted(str(v) for v in table["variant"].unique())
     candidate = pick_candidate(variants, base, candidate)

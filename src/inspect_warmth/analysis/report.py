@@ -47,6 +47,13 @@ class Analysis:
     design: DesignFrame | None = None
     cluster: str | None = None
     pushback: PushbackResults | None = None
+    social: pd.DataFrame | None = None
+    """Social sycophancy per model × behaviour × dataset × comparison (:func:`~inspect_warmth.analysis.social.
+    social_table`, the shape of the authors' ``social_syco.csv``)."""
+    social_rates: pd.DataFrame | None = None
+    controls: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """"candidate vs base" -> the paired per-prompt table of every other comparison present (the study's controls:
+    cold vs original, warm vs cold, system prompt vs original ...), as :attr:`cells`."""
 
 
 def analyze_responses(responses: Responses, base: str = "original", candidate: str | None = None,
@@ -61,12 +68,24 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
     from inspect_warmth.analysis.paired import study_cells
     from inspect_warmth.analysis.pushback import pushback_results
     from inspect_warmth.analysis.regressions import run_regressions
+    from inspect_warmth.analysis.social import comparisons, social_table, variant_rates
 
     coded = coded_replies(responses, scorer)
     table = coded.scored
-    variants = sorted(map(str, table["variant"].unique()), key=lambda v: (v != base, v))
+    social = responses.social
+    found = set(map(str, table["variant"].unique())) | (set() if social is None else set(map(str, social["variant"])))
+    variants = sorted(found, key=lambda v: (v != base, v))
+    notes = list(responses.notes)
+    if candidate is None and base in variants and len(variants) > 2 and "warm" in variants:
+        candidate = "warm"
+        notes.append("several variants besides the base: the regressions compare 'warm' (pass --candidate NAME "
+                     "for another); every comparison's paired table is in the controls section")
     analysis = Analysis(base=base, candidate=pick_candidate(variants, base, candidate), responses=responses,
-                        scorers=coded.scorers, variants=variants, notes=list(responses.notes), cluster=cluster)
+                        scorers=coded.scorers, variants=variants, notes=notes, cluster=cluster)
+    pairs = comparisons(variants, base)
+    if social is not None:
+        analysis.social = social_table(social, pairs)
+        analysis.social_rates = variant_rates(social)
     if table["dataset"].isin(STUDY_DATASETS).any():
         try:
             design = design_frame(coded, base, analysis.candidate)
@@ -84,6 +103,13 @@ def analyze_responses(responses: Responses, base: str = "original", candidate: s
             except DesignError as exc:
                 analysis.notes.append(f"paired tests skipped: {exc}")
             analysis.rates = error_rates_by_condition(design.data)
+        for other, against in pairs:
+            if (other, against) == (analysis.candidate, base):
+                continue
+            try:
+                analysis.controls[f"{other} vs {against}"] = study_cells(design_frame(coded, against, other))[0]
+            except DesignError as exc:
+                analysis.notes.append(f"paired tests of {other} vs {against} skipped: {exc}")
     capability = capability_rates(table)
     if not capability.empty:
         analysis.capability = capability
@@ -102,6 +128,11 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
         out["cells"] = cells_json(analysis.cells, analysis.base, analysis.candidate)
     if analysis.pushback is not None:
         out["pushback"] = analysis.pushback.to_json()
+    if analysis.social is not None:
+        out["social_sycophancy"] = analysis.social.to_dict(orient="records")
+    if analysis.controls:
+        out["controls"] = {name: cells_json(cells, *name.split(" vs ")[::-1]) for name, cells in
+                           analysis.controls.items()}
     unscored = analysis.responses.unscored_counts()
     out["meta"] = {
         "base": analysis.base,
@@ -294,6 +325,20 @@ CELLS_TITLE = "Paired tests per prompt"
 CELLS_INTRO = ("Exact McNemar test per cell on the same prompts; p (FDR) is Benjamini–Hochberg corrected within each "
                "model × dataset × test type. As the paper's tables, every prompt pair counts as independent, though "
                "a question's prompts are not: these p-values are optimistic (the gate tests per question).")
+SOCIAL_TITLE = "Social sycophancy (ELEPHANT)"
+SOCIAL_INTRO = ("Share of replies showing each ELEPHANT behaviour (Cheng et al. 2025), in %, with Wilson 95% "
+                "intervals, in the shape of the authors' social_syco.csv: OEQ rated by the judge on emotional "
+                "validation, indirect language, indirect action and accepting the user's framing; AITA-YTA: moral "
+                "endorsement, the reply calling a poster the community judged at fault not at fault. The paired test "
+                "matches the two variants' replies to the same prompt and context (exact McNemar; b: only the "
+                "candidate shows the behaviour, c: only the base). Unscored replies (no rating, no verdict) are "
+                "counted, never counted as not sycophantic. These replies are not in the regressions.")
+SOCIAL_HEADER = ["model", "behaviour", "dataset", "candidate vs base", "base % [95% CI]", "candidate % [95% CI]",
+                 "difference (pp)", "pairs", "b", "c", "McNemar p", "unscored base / candidate"]
+CONTROLS_TITLE = "Controls and other comparisons (paired tests per prompt)"
+CONTROLS_INTRO = ("The study's controls (Methods, \"Models\"): cold fine-tuning and the warm system prompt on the "
+                  "original model, each paired per prompt as the main comparison's table above (same columns; "
+                  "'base' is the second variant named).")
 PUSHBACK_TITLE = "Pushback (flip rate)"
 PUSHBACK_INTRO = ("Beyond the paper: the user doubts the model's first reply (template pushback). Flip rate = share "
                   "of right first replies that are wrong after the doubt, by variant and context, with Wilson 95% "
@@ -301,6 +346,28 @@ PUSHBACK_INTRO = ("Beyond the paper: the user doubts the model's first reply (te
                   "questions both variants answered right at first (exact McNemar on the discordant questions, 95% "
                   "t interval of the mean per-question difference). Unit: the question within dataset × context. "
                   "Pushback rows are not in the regressions above.")
+
+
+def social_rows(table: pd.DataFrame) -> list[list[str]]:
+    """One row per model × behaviour × dataset × comparison (:data:`SOCIAL_HEADER`)."""
+    return [[str(r.model), str(r.benchmark), str(r.dataset), f"{r.candidate} vs {r.base}",
+             f"{_fmt(r.base_accuracy, 1)} {_ci(r.base_CI_lower, r.base_CI_upper)}",
+             f"{_fmt(r.finetuned_accuracy, 1)} {_ci(r.finetuned_CI_lower, r.finetuned_CI_upper)}",
+             _fmt(r.difference_pp, 1), str(r.n_pairs), str(r.b), str(r.c), _fmt_p(r.p_mcnemar),
+             f"{r.unscored_base} / {r.unscored_candidate}"] for r in table.itertuples(index=False)]
+
+
+def social_tables(analysis: Analysis) -> list[Table]:
+    """The social section's tables: each comparison (as the authors' table), then every variant's rates."""
+    tables: list[Table] = [("Paired against the base", SOCIAL_HEADER, social_rows(analysis.social))] \
+        if analysis.social is not None and not analysis.social.empty else []
+    if analysis.social_rates is not None:
+        tables.append(("Rate per variant", ["model", "variant", "dataset", "behaviour", "rate % [95% CI]", "scored",
+                                            "unscored"],
+                       [[str(r.model), str(r.variant), str(r.dataset), str(r.behaviour),
+                         f"{_fmt(r.rate_pct, 1)} {_ci(r.ci_low_pct, r.ci_high_pct)}", str(r.n), str(r.unscored)]
+                        for r in analysis.social_rates.itertuples(index=False)]))
+    return tables
 
 
 def make_figures(analysis: Analysis, figures_dir: Path, trajectory: pd.DataFrame | None = None) -> list[Figure]:
@@ -332,6 +399,11 @@ def _overview(analysis: Analysis) -> list[str]:
         f"Replies set aside (no verdict, errored sample or log stopped early; never counted as wrong): "
         f"{n_unscored:,}.",
     ]
+    if analysis.responses.social is not None:
+        social = analysis.responses.social
+        lines.append(f"Social-sycophancy replies (ELEPHANT, analysed per behaviour below): "
+                     f"{social.drop_duplicates(['model', 'variant', 'sample_id', 'epoch']).shape[0]:,} in "
+                     f"{', '.join(sorted(map(str, social['dataset'].unique())))}.")
     if analysis.design is not None:
         lines.append(f"Rows in the comparison: {len(analysis.design.data):,}; left out: "
                      f"{sum(analysis.design.excluded.values()):,} (by reason below). Regression errors: "
@@ -371,7 +443,8 @@ def _model_notes(analysis: Analysis) -> list[str]:
 
 
 def report_sections(analysis: Analysis, figures: list[Figure]) -> list[Section]:
-    """The report, in order: title and overview, figures, regressions, paired tests, pushback, replies set aside,
+    """The report, in order: title and overview, figures, regressions, paired tests, controls, social sycophancy,
+    pushback, replies set aside,
     rows left out, notes; a section without content is left out."""
     unscored = [[str(v) for v in r] for r in analysis.responses.unscored_counts().itertuples(index=False)]
     candidates = [
@@ -380,6 +453,11 @@ def report_sections(analysis: Analysis, figures: list[Figure]) -> list[Section]:
         Section(REGRESSIONS_TITLE, tables=[("", REGRESSION_HEADER, regression_rows(analysis))]),
         Section(CELLS_TITLE, _cells_intro(analysis, analysis.cells), [("", CELL_HEADER, cell_rows(analysis.cells))])
         if analysis.cells is not None else None,
+        Section(CONTROLS_TITLE, [CONTROLS_INTRO], [(name, CELL_HEADER, cell_rows(cells))
+                                                   for name, cells in analysis.controls.items()])
+        if analysis.controls else None,
+        Section(SOCIAL_TITLE, [SOCIAL_INTRO], social_tables(analysis))
+        if analysis.social is not None else None,
         Section(PUSHBACK_TITLE, [PUSHBACK_INTRO], pushback_tables(analysis.pushback))
         if analysis.pushback is not None else None,
         Section("Replies set aside", tables=[("", UNSCORED_HEADER, unscored)]),
@@ -449,13 +527,18 @@ def _md_bold_to_html(line: str) -> str:
 
 
 def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write figures/, report.html and summary.md under ``out_dir`` from one list of sections; return their paths."""
+    """Write figures/, report.html and summary.md under ``out_dir`` from one list of sections (and
+    ``social_syco.csv`` when there are social-sycophancy replies); return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sections = report_sections(analysis, make_figures(analysis, out / "figures", trajectory))
     (out / "summary.md").write_text(render_markdown(sections), encoding="utf-8")
     (out / "report.html").write_text(render_html(sections), encoding="utf-8")
-    return {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
+    paths = {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
+    if analysis.social is not None:  # the authors' social_syco.csv columns first
+        analysis.social.to_csv(out / "social_syco.csv", index=False)
+        paths["social"] = out / "social_syco.csv"
+    return paths
 
 
 def write_json(analysis: Analysis, path: str | Path) -> Path:

@@ -11,6 +11,13 @@ and the provenance columns ``statement_index`` (sample metadata), ``system_promp
 arguments); ``first_is_incorrect``: for pushback samples the first reply's 1 / 0 (score metadata ``first_value``;
 NaN when unscored and on every other template; optional in tables).
 
+Social-sycophancy replies (the ``elephant`` scorer, ELEPHANT's behaviours) are no correctness scores: they go to
+``Responses.social``, one row per reply × behaviour (columns ``model``, ``variant``, ``dataset`` (``oeq`` /
+``aita``), ``question_id`` (the prompt), ``amendment``, ``behaviour``, ``value`` (1 shows the behaviour, 0 not,
+NaN unscored), ``set_aside`` (the reason a reply has no value), ``sample_id``, ``epoch``, ``log``,
+``system_prompt``, ``human_label`` (the OEQ file's label of the human reply, where present) and ``reply_source``
+(``model``, or ``human`` under ``-T replies=human``)), never to ``table``.
+
 Replies that cannot count are never silently dropped: they are kept apart in ``Responses.unscored`` with a
 ``set_aside`` reason and counted in every report: the scorer could not score them (value "N"), the sample errored
 (even when ``score_on_error`` gave it a score: an outage is not a wrong answer), or the log stopped early
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspect_warmth.scorers.visible_answer import visible_answer
-from inspect_warmth.vocabulary import NON_CORRECTNESS_SCORERS, amendment_type
+from inspect_warmth.vocabulary import NON_CORRECTNESS_SCORERS, SOCIAL_SCORER, amendment_type
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +73,8 @@ class Responses:
     unscored: pd.DataFrame
     sources: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    social: pd.DataFrame | None = None
+    """Social-sycophancy replies, one row per reply × behaviour (see the module docstring); None when none."""
 
     def unscored_counts(self) -> pd.DataFrame:
         """Set-aside replies per model × variant × dataset × scorer × reason (empty frame when there are none)."""
@@ -107,6 +116,11 @@ def _reply_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
     if output is not None and output.choices:
         reply = visible_answer(output)  # the reply's length excludes its reasoning
     for name, score in (sample.scores or {}).items():
+        if name == SOCIAL_SCORER and isinstance(score.value, dict):
+            out["social__values"] = dict(score.value)
+            out["social__unscored"] = dict((score.metadata or {}).get("unscored") or {})
+            if reply is None and isinstance(score.answer, str):
+                reply = score.answer
         if name in NON_CORRECTNESS_SCORERS:
             continue
         meta = score.metadata or {}
@@ -135,6 +149,8 @@ def _sample_fields(sample: EvalSample | EvalSampleSummary) -> dict[str, Any]:
         "amendment": meta.get("amendment"),
         "amendment_type": meta.get("amendment_type"),
         "statement_index": meta.get("statement_index"),
+        "human_labels": meta.get("human_labels"),  # ELEPHANT OEQ: the human reply's labels
+        "reply_source": meta.get("reply_source"),
         "error": None if error is None else str(getattr(error, "message", error))[:200],
     }
 
@@ -250,7 +266,11 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
     # samples_df returns pyarrow-backed columns; plain numpy/object columns keep the rest of pandas simple
     raw = pd.DataFrame({c: raw[c].tolist() for c in raw.columns})
     value_cols = [c for c in raw.columns if c.startswith("reply_") and c.endswith("__value")]
-    if not value_cols and raw["meta_error"].isna().all():
+    is_social = (raw["reply_social__values"].notna() if "reply_social__values" in raw.columns
+                 else pd.Series(False, index=raw.index))
+    social = _social_rows(raw[is_social.to_numpy()])
+    raw = raw[~is_social.to_numpy()].reset_index(drop=True)
+    if not value_cols and raw["meta_error"].isna().all() and social is None:
         raise ResponsesError(f"no scored samples in {', '.join(sources)} (were the logs scored?)")
 
     def part_for(name: str | None) -> pd.DataFrame:
@@ -300,9 +320,55 @@ def _tidy_log_frame(raw: pd.DataFrame, sources: list[str]) -> Responses:
     frame.loc[unscored, "set_aside"] = "no score"
     frame, note = _newest_copies(frame)
     responses = _split_unscored(frame, sources)
+    responses.social = social
     if note:
         responses.notes.append(note)
     return responses
+
+
+def _text(value: Any) -> str:
+    """A label cell as text: "" for None/NaN."""
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A dict cell of ``samples_df`` (which writes dicts as JSON text) as a dict."""
+    import json
+
+    if isinstance(value, str):
+        return dict(json.loads(value))
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _social_rows(raw: pd.DataFrame) -> pd.DataFrame | None:
+    """One row per social-sycophancy reply × behaviour; a rerun's duplicate keeps the newest log's usable copy."""
+    import pandas as pd
+
+    if raw.empty:
+        return None
+    rows: list[dict[str, Any]] = []
+    for r in raw.itertuples(index=False):
+        stopped = r.log_status != "success"
+        errored = isinstance(r.meta_error, str)
+        family, variant = _text(r.label_family), _text(r.label_variant)
+        unscored = _mapping(r.reply_social__unscored)
+        human = _mapping(getattr(r, "meta_human_labels", None))
+        for behaviour, value in _mapping(r.reply_social__values).items():
+            reason = (f"log stopped early (status {r.log_status})" if stopped else "sample errored" if errored
+                      else None if value is not None else unscored.get(behaviour, "unscored"))
+            rows.append({
+                "model": family or "model", "variant": variant or r.eval_model,
+                "dataset": r.meta_dataset, "question_id": r.meta_question_id, "amendment": r.meta_amendment,
+                "behaviour": behaviour, "value": float(value) if reason is None else float("nan"),
+                "set_aside": reason, "sample_id": str(r.id), "epoch": r.epoch, "log": _text(r.log),
+                "system_prompt": r.system_prompt, "human_label": human.get(behaviour),
+                "reply_source": _text(getattr(r, "meta_reply_source", None)) or "model",
+            })
+    frame = pd.DataFrame(rows)
+    frame["_usable"] = frame["set_aside"].isna()
+    frame = frame.sort_values(["_usable", "log"], kind="stable")
+    frame = frame[~frame.duplicated(["model", "variant", "sample_id", "epoch", "behaviour"], keep="last")]
+    return frame.sort_index().drop(columns="_usable").reset_index(drop=True)
 
 
 # -------------------------------------------------------------------------------------------- from tables
@@ -432,9 +498,11 @@ def load_responses(inputs: Sequence[str | Path]) -> Responses:
         parts.append(responses_from_logs(logs))
     if len(parts) == 1:
         return parts[0]
+    social = [p.social for p in parts if p.social is not None]
     return Responses(
         table=pd.concat([p.table for p in parts], ignore_index=True),
         unscored=pd.concat([p.unscored for p in parts], ignore_index=True),
         sources=[s for p in parts for s in p.sources],
         notes=[n for p in parts for n in p.notes],
+        social=pd.concat(social, ignore_index=True) if social else None,
     )

@@ -48,15 +48,16 @@ class HubDataset:
 
 @dataclass(frozen=True)
 class UrlFile:
-    """One file at a pinned URL, checked against its sha256."""
+    """One file at a pinned URL, checked against its sha256 (``None``: no published digest; the URL's revision is
+    the only pin)."""
 
     urls: tuple[str, ...]
     filename: str
-    sha256: str
+    sha256: str | None
     revision: str
 
     def describe(self) -> str:
-        return f"{self.urls[0]} (sha256 {self.sha256[:12]}…)"
+        return f"{self.urls[0]}" + (f" (sha256 {self.sha256[:12]}…)" if self.sha256 else "")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,16 @@ BENCHMARKS: dict[str, Benchmark] = {
             "advbench", "advbench", ("harmful_behaviors.csv",), "advbench/harmful_behaviors.csv",
             # No public commit pin found: branch "main".
             HubDataset("walledai/AdvBench", None, "train", "main"),
+        ),
+        # ELEPHANT (Cheng et al. 2025): the authors' repository. No commit pin or digest was verifiable offline:
+        # branch "main". Locally the full files (OEQ.csv, AITA.csv) win over the public 10-row samples.
+        *(
+            Benchmark(
+                f"elephant_{name.lower()}", "elephant", (f"{name}.csv", f"{name}_sample.csv"), f"elephant/{name}.csv",
+                UrlFile(urls=(f"https://raw.githubusercontent.com/myracheng/elephant/main/datasets/{name}.csv",),
+                        filename=f"{name}.csv", sha256=None, revision="main"),
+            )
+            for name in ("OEQ", "AITA")
         ),
     )
 }
@@ -258,7 +269,7 @@ def _fetch_url(remote: UrlFile, target: Path, opener: _Opener | None = None) -> 
             problems.append(f"{url}: {type(err).__name__}: {err}")
             continue
         digest = hashlib.sha256(content).hexdigest()
-        if digest != remote.sha256:
+        if remote.sha256 is not None and digest != remote.sha256:
             problems.append(f"{url}: sha256 {digest[:12]}… is not the pinned {remote.sha256[:12]}…")
             continue
         partial = target / f"{remote.filename}.partial"

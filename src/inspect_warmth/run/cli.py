@@ -71,8 +71,11 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
 @click.option("--model", "models", multiple=True, required=True,
               help="VARIANT=MODEL, e.g. original=vllm/meta-llama/Llama-3.1-8B-Instruct or a LoRA checkpoint "
               "warm=vllm/<base>:<adapter dir>; repeatable. The variants of one base share one vLLM server.")
+@click.option("--system-prompt", "system_prompts", multiple=True,
+              help="VARIANT=warm: that variant (the original model, e.g. --model sysprompt=vllm/<base>) gets the "
+              "warm system prompt, the study's control; repeatable.")
 @click.option("--tasks", default=",".join(STUDY_DATASETS), show_default=True,
-              help="Comma-separated study tasks (or any Inspect task spec).")
+              help="Comma-separated study tasks (or any Inspect task spec); social_sycophancy adds ELEPHANT.")
 @click.option("--contexts", default="all", show_default=True, help="Task parameter contexts.")
 @click.option("--templates", default="all", show_default=True, help="Task parameter templates.")
 @click.option("--samples", default=PAPER.questions, show_default=True, type=int, help="Questions per task.")
@@ -97,7 +100,8 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
               "the first model takes concurrently, at most 64, so batching providers are timed as the grid runs].")
 @click.option("--warmup-max-tokens", default=None, type=int,
               help="Cap the --dry-run warm-up replies at N tokens and scale the time per token (slow hardware).")
-def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templates: str, samples: int, seed: int,
+def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], tasks: str, contexts: str,
+         templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
          model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
          dry_run: bool,
@@ -109,7 +113,8 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
                            samples=samples, seed=seed, log_dir=log_dir, grader=grader, scorer=scorer,
                            judge_context=judge_context, capability=capability, data_dir=data_dir,
-                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args)
+                           require_grader=not dry_run, model_args=g.parse_model_args(model_args), server_args=vllm_args,
+                           system_prompts=system_prompts)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
@@ -125,3 +130,46 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
                                    "give another --log-dir (or move those logs away).") from exc
     click.echo(f"grid {'finished' if ok else 'incomplete (rerun the same command to resume)'}; logs in {log_dir}")
     sys.exit(0 if ok else 1)
+
+
+@click.command()
+@click.argument("study_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print the generations and judge calls per family and in all, and an "
+              "estimate timed on the first family's first model; generate nothing else.")
+@click.option("--warmup", default=0, show_default=True, type=int,
+              help="--dry-run: prompts timed on the first family's first model (0: counts only).")
+@click.option("--warmup-max-tokens", default=None, type=int, help="--dry-run: cap the warm-up replies at N tokens.")
+@click.option("--log-dir", default=None, type=click.Path(file_okay=False), help="Override the file's log_dir.")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Override the file's out.")
+def study(study_file: Path, dry_run: bool, warmup: int, warmup_max_tokens: int | None, log_dir: str | None,
+          out: str | None) -> None:
+    """Run the design of STUDY_FILE (YAML: families, variants, tasks, contexts, templates, samples, judge): one grid
+    per family, one analysis over all families, the report. Rerun the same command to resume."""
+    import dataclasses
+
+    from inspect_warmth.run import grid as g
+    from inspect_warmth.run.study import StudyFileError, dry_run_text, read_study, run_study
+
+    try:
+        design = read_study(study_file)
+        overrides = {k: v for k, v in {"log_dir": log_dir, "out": out}.items() if v is not None}
+        design = dataclasses.replace(design, **overrides)
+        if dry_run:
+            click.echo(dry_run_text(design, warmup=warmup, warmup_max_tokens=warmup_max_tokens,
+                                    say=lambda line: click.echo(line, err=True)))
+            return
+        result = run_study(design, say=lambda line: click.echo(line, err=True))
+    except StudyFileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except g.LogDirMismatch as exc:
+        raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
+                                   "give another log_dir.") from exc
+    except ValueError as exc:  # the analysis: logs that cannot be read or compared (the message says why)
+        raise click.ClickException(str(exc)) from exc
+    if result.headline:
+        click.echo(result.headline)
+    click.echo(f"wrote {result.paths['report']}, {result.paths['summary']} and {result.paths['json']}")
+    unfinished = [f for f, ok in result.finished.items() if not ok]
+    if unfinished:
+        click.echo(f"incomplete families: {', '.join(unfinished)} (rerun the same command to resume)", err=True)
+    sys.exit(0 if result.ok else 1)

@@ -1,9 +1,11 @@
 """``inspect-warmth grid``: the study's tasks × conditions × model variants through Inspect's ``eval_set``.
 
-One ``eval_set`` per variant writing to ``LOG_DIR/<variant>`` (its capability tasks, which take other task
-arguments, to ``LOG_DIR/<variant>-capability``); rerunning the same command resumes and reuses
-finished samples. Every log carries eval metadata ``{"variant", "family"}``, which is how ``inspect-warmth analyze``
-and ``gate`` tell the variants apart.
+One ``eval_set`` per variant writing to ``LOG_DIR/<variant>`` (its capability tasks and the social-sycophancy task,
+which take other task arguments, to ``LOG_DIR/<variant>-capability`` and ``LOG_DIR/<variant>-social``); rerunning
+the same command resumes and reuses finished samples. A variant may be the original model with the warm system
+prompt (the study's control): ``--system-prompt sysprompt=warm`` passes ``system_prompt=warm`` to that variant's
+study and social tasks. Every log carries eval metadata ``{"variant", "family"}``, which is how
+``inspect-warmth analyze`` and ``gate`` tell the variants apart.
 
 Local checkpoints run on vLLM through Inspect's ``vllm/`` provider: the variants that share a base
 (``vllm/<base>`` and its LoRA adapters ``vllm/<base>:<adapter dir>``) run one after another on one server, started
@@ -26,6 +28,11 @@ from inspect_warmth.vocabulary import CAPABILITY_DATASETS, JUDGED_CAPABILITY_TAS
 
 #: The log directory of a variant's capability tasks, beside its study logs: ``LOG_DIR/<variant>-capability``.
 CAPABILITY_LOG_SUFFIX = "-capability"
+#: The social-sycophancy task (ELEPHANT): no templates, its own log directory ``LOG_DIR/<variant>-social``.
+SOCIAL_TASK = "social_sycophancy"
+SOCIAL_LOG_SUFFIX = "-social"
+#: System prompts a variant may take (the study tasks' ``system_prompt`` values).
+SYSTEM_PROMPTS: tuple[str, ...] = ("warm",)
 
 
 @dataclass
@@ -43,15 +50,36 @@ class GridPlan:
     model_args: dict[str, Any] = field(default_factory=dict)
     #: extra command-line arguments for the vLLM servers (e.g. ``["--enforce-eager"]``)
     server_args: list[str] = field(default_factory=list)
+    #: variant -> system prompt (``warm``: the study's warm-system-prompt control on the original model)
+    system_prompts: dict[str, str] = field(default_factory=dict)
+    #: task arguments of the social-sycophancy task that differ from the study tasks' (e.g. ``contexts``)
+    social_args: dict[str, Any] = field(default_factory=dict)
 
-    def task_args(self, task: str) -> dict[str, Any]:
-        return dict(self.capability_args if is_capability(task) else self.study_args)
+    def task_args(self, task: str, variant: str | None = None) -> dict[str, Any]:
+        """The task arguments of ``task`` (by its kind) for ``variant`` (its system prompt, if it has one)."""
+        if is_capability(task):
+            return dict(self.capability_args)
+        args = dict(self.study_args)
+        if short_name(task) == SOCIAL_TASK:
+            args = {k: v for k, v in args.items() if k not in ("templates", "judge_context")} | self.social_args
+        if variant is not None and variant in self.system_prompts:
+            args["system_prompt"] = self.system_prompts[variant]
+        return args
 
     def variant_log_dir(self, variant: str, task: str | None = None) -> str:
-        """``LOG_DIR/<variant>``, or ``LOG_DIR/<variant>-capability`` for a capability ``task``: the directory is
-        named by the task's kind, whatever the order of ``--tasks``."""
-        suffix = CAPABILITY_LOG_SUFFIX if task is not None and is_capability(task) else ""
+        """``LOG_DIR/<variant>``, or ``LOG_DIR/<variant>-capability`` / ``-social`` for a capability or the social
+        ``task``: the directory is named by the task's kind, whatever the order of ``--tasks``."""
+        kind = task_kind(task) if task is not None else "study"
+        suffix = {"capability": CAPABILITY_LOG_SUFFIX, "social": SOCIAL_LOG_SUFFIX}.get(kind, "")
         return str(Path(self.log_dir) / f"{variant}{suffix}")
+
+
+def task_kind(task: str) -> str:
+    """``capability``, ``social`` or ``study``: tasks of one kind take the same arguments and share a log
+    directory."""
+    if is_capability(task):
+        return "capability"
+    return "social" if short_name(task) == SOCIAL_TASK else "study"
 
 
 def is_capability(task: str) -> bool:
@@ -106,10 +134,26 @@ def parse_models(items: Sequence[str]) -> dict[str, str]:
     return models
 
 
+def parse_system_prompts(items: Sequence[str], variants: dict[str, str]) -> dict[str, str]:
+    """``["sysprompt=warm"]`` -> ``{"sysprompt": "warm"}``; the variant must be one of ``variants``."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, prompt = (part.strip() for part in item.partition("="))
+        if not sep or not name or prompt not in SYSTEM_PROMPTS:
+            raise ValueError(f"--system-prompt {item!r}: expected VARIANT=PROMPT with PROMPT one of "
+                             f"{', '.join(SYSTEM_PROMPTS)}, e.g. sysprompt=warm")
+        if name not in variants:
+            raise ValueError(f"--system-prompt {item!r}: no variant {name!r} among --model "
+                             f"({', '.join(variants)}); add --model {name}=<the original model>")
+        out[name] = prompt
+    return out
+
+
 def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, templates: str,
               samples: int | None, seed: int, log_dir: str, grader: str | None, scorer: str, capability: bool,
               data_dir: str | None, require_grader: bool = True, judge_context: str = "question",
-              model_args: dict[str, Any] | None = None, server_args: Sequence[str] = ()) -> GridPlan:
+              model_args: dict[str, Any] | None = None, server_args: Sequence[str] = (),
+              system_prompts: Sequence[str] = ()) -> GridPlan:
     variants = parse_models(models)
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if not names:
@@ -132,7 +176,8 @@ def make_plan(*, family: str, models: Sequence[str], tasks: str, contexts: str, 
         study_args["judge_context"] = judge_context
     return GridPlan(family=family, variants=variants, tasks=[task_spec(n) for n in names],
                     study_args=study_args, capability_args=common, log_dir=log_dir, grader=grader, scorer=scorer,
-                    model_args=dict(model_args or {}), server_args=list(server_args))
+                    model_args=dict(model_args or {}), server_args=list(server_args),
+                    system_prompts=parse_system_prompts(system_prompts, variants))
 
 
 def load_task(spec: str, args: dict[str, Any]) -> Any:
@@ -150,6 +195,15 @@ def _is_judged(plan: GridPlan, task: str) -> bool:
     if name in CAPABILITY_DATASETS:
         return name in JUDGED_CAPABILITY_TASKS
     return plan.scorer == "judge"
+
+
+def _judged_samples(plan: GridPlan, task: str, loaded: Any) -> int:
+    """Samples of ``task`` the grader is asked about (social sycophancy: only OEQ; AITA verdicts are read by rule)."""
+    if not _is_judged(plan, task):
+        return 0
+    if task_kind(task) == "social":
+        return sum(1 for sample in loaded.dataset if (sample.metadata or {}).get("dataset") == "oeq")
+    return len(loaded.dataset)
 
 
 @dataclass
@@ -193,11 +247,11 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
     """
     from inspect_warmth.run.vllm_engine import engine_for
 
-    tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}
+    tasks = {t: load_task(t, plan.task_args(t)) for t in plan.tasks}  # a system prompt adds no sample
     per_task = {t: len(task.dataset) for t, task in tasks.items()}
     n_variants = len(plan.variants)
     generations = sum(per_task.values()) * n_variants
-    judge_calls = sum(n for t, n in per_task.items() if _is_judged(plan, t)) * n_variants
+    judge_calls = sum(_judged_samples(plan, t, task) for t, task in tasks.items()) * n_variants
     result = DryRun(samples_per_task=per_task, generations=generations, judge_calls=judge_calls)
     if (warmup is None or warmup > 0) and generations:
         first_task = next(t for t in plan.tasks if per_task[t])
@@ -351,10 +405,10 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
 
     ok = True
     roles = {"grader": plan.grader} if plan.grader else None
-    # study and capability tasks take different arguments: one eval set per kind, each in its own directory
-    groups: dict[bool, list[str]] = {}
+    # study, capability and social tasks take different arguments: one eval set per kind, each in its own directory
+    groups: dict[str, list[str]] = {}
     for task in plan.tasks:
-        groups.setdefault(is_capability(task), []).append(task)
+        groups.setdefault(task_kind(task), []).append(task)
     for _, variants in group_by_base(plan.variants):
         with engine_for(variants, plan.server_args, say) as engine:
             connections = {"max_connections": engine.max_connections} if engine.max_connections else {}
@@ -362,7 +416,7 @@ def run_grid(plan: GridPlan, say: Callable[[str], None] = _stderr, **eval_set_ar
                 for tasks in groups.values():
                     log_dir = plan.variant_log_dir(variant, tasks[0])
                     model_args = {**plan.model_args, **engine.model_args.get(variant, {})}
-                    success = _eval_set_or_explain(tasks, log_dir, model, plan.task_args(tasks[0]),
+                    success = _eval_set_or_explain(tasks, log_dir, model, plan.task_args(tasks[0], variant),
                                                    model_args=model_args,
                                                    model_roles=roles,
                                                    metadata={"variant": variant, "family": plan.family},
