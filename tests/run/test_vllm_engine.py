@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from inspect_warmth.providers import vllm_engine
 
+from inspect_warmth.run import vllm_engine
 from inspect_warmth.run.vllm_engine import (
     Engine,
     engine_for,
@@ -47,6 +47,35 @@ def _greedy(spec: str, prompts: list[str]) -> list[str]:
         return [o.completion for o in outputs]
 
     return asyncio.run(run())
+
+
+@pytest.mark.slow
+def test_only_the_runs_key_on_loopback_and_only_the_given_adapters(engine: Engine, adapter_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    """Unit: one request per case to the shared engine. Without the run's key, or with another, the server refuses
+    (401); it listens on 127.0.0.1 only; it serves the adapters it was given and loads no other at runtime."""
+    import urllib.error
+    import urllib.request
+
+    assert engine.server is not None
+    server = engine.server
+    assert "--host" in server.command() and server.command()[server.command().index("--host") + 1] == "127.0.0.1"
+    for headers in ({}, {"Authorization": "Bearer not-the-key"}):
+        request = urllib.request.Request(f"{server.base_url}/models", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+    assert str(adapter_dir) in server.models()
+    other = tmp_path / "other-adapter"
+    other.mkdir()
+    load = urllib.request.Request(
+        f"{server.base_url}/load_lora_adapter", method="POST",
+        data=json.dumps({"lora_name": "other", "lora_path": str(other)}).encode(),
+        headers={"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as not_loaded:
+        urllib.request.urlopen(load, timeout=10)
+    assert not_loaded.value.code in (404, 405), "runtime LoRA loading is on"
+    assert "other" not in server.models()
 
 
 @pytest.mark.slow
@@ -94,7 +123,7 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
 
     # the rerun resumes (a fresh process, as a user reruns the command, pointed at the module's server)
     assert engine.server is not None
-    env = {**os.environ, "VLLM_BASE_URL": engine.server.base_url}
+    env = {**os.environ, "VLLM_BASE_URL": engine.server.base_url, "VLLM_API_KEY": engine.server.api_key}
     command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "grid", *args]
     again = subprocess.run(command, env=env, text=True, capture_output=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from inspect_warmth.data.atomic_files import write_json
+
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
@@ -93,7 +95,6 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
     condition families and cells, and (when both runs hold pushback samples) the pushback flip rates. Prints a
     Markdown summary fit for a pull-request comment.
     """
-    import json
 
     from inspect_warmth.analysis.gate import gate_json, gate_markdown, run_gate
 
@@ -117,7 +118,7 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
     click.echo(gate_markdown(result))
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(gate_json(result), indent=2), encoding="utf-8")
+        write_json(json_path, gate_json(result))
     sys.exit(result.exit_code)
 
 

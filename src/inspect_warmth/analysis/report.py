@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from inspect_warmth.data import atomic_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -453,8 +454,8 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sections = report_sections(analysis, make_figures(analysis, out / "figures", trajectory))
-    (out / "summary.md").write_text(render_markdown(sections), encoding="utf-8")
-    (out / "report.html").write_text(render_html(sections), encoding="utf-8")
+    atomic_files.write_text(out / "summary.md", render_markdown(sections))
+    atomic_files.write_text(out / "report.html", render_html(sections))
     return {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
 
 
@@ -462,5 +463,5 @@ def write_json(analysis: Analysis, path: str | Path) -> Path:
     """Write :func:`analysis_json` to ``path`` (indented JSON); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(analysis_json(analysis), indent=2), encoding="utf-8")
+    atomic_files.write_json(path, analysis_json(analysis))
     return path

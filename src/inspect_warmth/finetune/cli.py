@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
+
 
 @click.group()
 def finetune() -> None:
@@ -73,8 +75,9 @@ def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, ret
     options = RewriteOptions(style=style, rewriter=rewriter, max_connections=max_connections, retries=retries,
                              max_tokens=max_tokens, temperature=temperature, model_args=_key_values(model_args))
     try:
-        summary = run(data_dir, options)
-    except (FileNotFoundError, ValueError) as err:
+        with directory_lock(data_dir, "DATA_DIR"):
+            summary = run(data_dir, options)
+    except (FileNotFoundError, ValueError, DirectoryBusy) as err:
         raise click.ClickException(str(err)) from err
     _echo_summary(summary, ("turns", "rewritten", "from_cache", "retried", "failed", "model_calls_this_run",
                             "problems", "rows", "rows_written", "rows_dropped_for_failed_turns"))
@@ -96,8 +99,9 @@ def train(ctx: click.Context, arguments: tuple[str, ...]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = parse_train_args(arguments, prog=ctx.command_path)
-        out = run(config)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+        with directory_lock(config.out, "--out"):
+            out = run(config)
+    except (ValueError, TypeError, FileNotFoundError, DirectoryBusy) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"selected epoch {config.select_epoch:g} at {out}; every epoch under {out}/checkpoints")
     click.echo(f"evaluate: inspect eval inspect_warmth/triviaqa --model hf/{out}")

@@ -21,7 +21,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_warmth.finetune.files import TRAIN_FILE, read_jsonl, styled_train_file, write_json, write_jsonl
+from inspect_warmth.finetune.files import (
+    TRAIN_FILE,
+    append_jsonl,
+    cut_torn_tail,
+    read_jsonl,
+    styled_train_file,
+    write_json,
+    write_jsonl,
+)
 from inspect_warmth.finetune.prompts import rewrite_system_prompt, rewrite_user_message
 from inspect_warmth.scorers.visible_answer import visible_answer
 
@@ -133,6 +141,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
     bar = tqdm(total=len(turns), desc=f"rewrite ({options.style})", unit="turn", disable=not progress)
 
     # (the cache is appended to in this one event loop, one whole line at a time)
+    cut_torn_tail(cache)
     with cache.open("a", encoding="utf-8") as handle:
 
         async def one(turn: Turn) -> None:
@@ -159,8 +168,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
             row = {"key": turn.key, "conversation_id": turn.conversation_id, "turn": turn.index,
                    "status": "ok" if ok else "failed", "rewrite": text if ok else None,
                    "attempts": len(reasons) + ok, "problems": reasons}
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
+            append_jsonl(handle, row)
             bar.update(1)
 
         try:
