@@ -59,7 +59,9 @@ def test_only_the_runs_key_on_loopback_and_only_the_given_adapters(engine: Engin
 
     assert engine.server is not None
     server = engine.server
-    assert "--host" in server.command() and server.command()[server.command().index("--host") + 1] == "127.0.0.1"
+    command = server.command()
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert server.api_key not in " ".join(command), "the key is on the command line, which every local user sees"
     for headers in ({}, {"Authorization": "Bearer not-the-key"}):
         request = urllib.request.Request(f"{server.base_url}/models", headers=headers)
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -102,7 +104,8 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
     ``analyze``; the grid reuses the module's server, and a rerun resumes without generating again."""
     from inspect_ai.log import list_eval_logs, read_eval_log
 
-    from inspect_warmth.analysis.cli import analyze, grid
+    from inspect_warmth.analysis.cli import analyze
+    from inspect_warmth.run.cli import grid
 
     logs = tmp_path / "logs"
     args = ["--family", "smol", "--model", f"base=vllm/{bundled_dir}", "--model",

@@ -63,16 +63,21 @@ def curate(sources: tuple[str, ...], out: Path, n: int, validation: int, max_tur
 @click.option("--rewriter", required=True, help="Any Inspect model, e.g. openai/gpt-4o-2024-08-06.")
 @click.option("--max-connections", type=int, default=10, show_default=True)
 @click.option("--retries", type=int, default=3, show_default=True, help="Retries of a failed/empty/cut rewrite.")
+@click.option("--max-retries", type=int, default=5, show_default=True,
+              help="Inspect's retries of one API call (429, 5xx, timeouts; with backoff) before it counts as failed.")
+@click.option("--attempt-timeout", type=int, default=180, show_default=True, help="Seconds one API call may take.")
 @click.option("--max-tokens", type=int, default=4096, show_default=True)
 @click.option("--temperature", type=float, default=None)
 @click.option("-M", "model_args", multiple=True, help="Model argument KEY=VALUE (YAML value); repeatable.")
-def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, retries: int, max_tokens: int,
+def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, retries: int, max_retries: int,
+            attempt_timeout: int, max_tokens: int,
             temperature: float | None, model_args: tuple[str, ...]) -> None:
     """Rewrite every assistant turn of DATA_DIR/train.jsonl in STYLE (resumable; cached as it goes)."""
     from inspect_warmth.finetune.rewrite import RewriteOptions
     from inspect_warmth.finetune.rewrite import rewrite as run
 
     options = RewriteOptions(style=style, rewriter=rewriter, max_connections=max_connections, retries=retries,
+                             max_retries=max_retries, attempt_timeout=attempt_timeout,
                              max_tokens=max_tokens, temperature=temperature, model_args=_key_values(model_args))
     try:
         with directory_lock(data_dir, "DATA_DIR"):

@@ -6,9 +6,10 @@ adapters of the command's variants at start-up (``--lora-modules <dir>=<dir>``, 
 asks for), so every variant of one base shares one engine.
 
 **Who can use the engine.** The server listens on 127.0.0.1 only and requires a key made for the run
-(``--api-key``, a fresh random token per server), which this module hands to Inspect's provider through
-``VLLM_API_KEY``; a request without it is refused (HTTP 401). Runtime adapter loading
-(``VLLM_ALLOW_RUNTIME_LORA_UPDATING``) stays off, so the server serves exactly the adapter directories it was given.
+(vLLM's ``--api-key``, given as ``VLLM_API_KEY`` so that ``ps`` does not show it; a fresh random token per
+server), which this module hands to Inspect's provider through ``VLLM_API_KEY``; a request without it is refused
+(HTTP 401). Runtime adapter loading (``VLLM_ALLOW_RUNTIME_LORA_UPDATING``) stays off, so the server serves exactly
+the adapter directories it was given.
 
 **It never outlives the command.** The server runs under :mod:`inspect_warmth.run.engine_guard`, which ends the
 server's whole process group (its engine workers included) when the command exits, is killed (SIGKILL too) or
@@ -154,10 +155,10 @@ class VLLMServer:
 
     ``adapters`` (LoRA adapter directories) are loaded at start-up, each under its directory as given, with
     ``max_lora_rank`` (> 0 with adapters); no other adapter can be loaded later. ``extra_args`` go to the server's
-    command line as given (e.g. ``["--enforce-eager"]``). ``api_key`` is made at construction (``--api-key``).
-    ``start_seconds`` is the wall time from launch to the first successful ``/v1/models`` (the engine's start-up:
-    weights, KV cache, compilation). ``process`` is the :mod:`~inspect_warmth.run.engine_guard` that holds the
-    server.
+    command line as given (e.g. ``["--enforce-eager"]``). ``api_key`` is made at construction (given to the
+    server as ``VLLM_API_KEY``). ``start_seconds`` is the wall time from launch to the first successful
+    ``/v1/models`` (the engine's start-up: weights, KV cache, compilation). ``process`` is the
+    :mod:`~inspect_warmth.run.engine_guard` that holds the server.
     """
 
     base: str
@@ -177,7 +178,6 @@ class VLLMServer:
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.base,
                "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(MAX_MODEL_LEN)]
-        cmd += ["--api-key", self.api_key]
         if self.max_lora_rank or self.adapters:
             cmd += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank or 16)]
         if self.adapters:
@@ -196,7 +196,9 @@ class VLLMServer:
         self.port = self.port or _free_port()
         if self.log_path is None:
             self.log_path = Path(tempfile.mkstemp(prefix="vllm-server-", suffix=".log")[1])
-        env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "False"}
+        # the key goes in the environment (vLLM's VLLM_API_KEY, as --api-key): a command line is public to every
+        # local user (ps), a process's environment only to its own user
+        env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "False", "VLLM_API_KEY": self.api_key}
         guard = [sys.executable, "-m", "inspect_warmth.run.engine_guard", "--"]
         begin = time.perf_counter()
         with self.log_path.open("wb") as log:
