@@ -6,6 +6,7 @@ core); the real server is covered by test_vllm_engine.py and benchmarks/faults.p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -122,3 +123,11 @@ def test_a_block_that_ends_first_is_not_interrupted() -> None:
         pass
     time.sleep(0.8)  # past the server's death: no stray KeyboardInterrupt arrives
     assert os.getpid() > 0
+
+
+def test_a_server_dying_while_inspect_absorbs_the_interrupt_still_stops_the_block() -> None:
+    """Unit: one block that catches the interrupt itself (as Inspect does when it cancels a run)."""
+    server = _DyingServer()
+    with (pytest.raises(EngineDied, match="exited with code -9"), watched(server, poll_s=0.1),  # type: ignore[arg-type]
+          contextlib.suppress(KeyboardInterrupt)):
+        time.sleep(30)

@@ -295,7 +295,11 @@ def serving(server: VLLMServer) -> Iterator[VLLMServer]:
 def watched(server: VLLMServer, poll_s: float = 1.0) -> Iterator[None]:
     """Stop the block when ``server`` dies: a watcher thread interrupts the main thread as Ctrl-C would (Inspect
     then cancels its samples and writes its logs, which a rerun resumes), and the block raises
-    :class:`EngineDied` with the server's exit code and the end of its log. Must be entered in the main thread."""
+    :class:`EngineDied` with the server's exit code and the end of its log, also when Inspect absorbed the
+    interrupt. Outside the main thread nothing is watched (only the main thread can be interrupted)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     main = threading.main_thread().ident or 0
     done = threading.Event()
     lock = threading.Lock()
@@ -311,20 +315,25 @@ def watched(server: VLLMServer, poll_s: float = 1.0) -> Iterator[None]:
                         signal.pthread_kill(main, signal.SIGINT)  # wakes a sleep or select, as Ctrl-C
                 return
 
+    def engine_died() -> EngineDied:
+        return EngineDied(f"the vLLM server for {server.base} exited with code {died[0]} during the run; what "
+                          f"finished is in the logs and rerunning the same command resumes. End of "
+                          f"{server.log_path}:\n{server.log_tail()}")
+
     watcher = threading.Thread(target=watch, name="vllm-watch", daemon=True)
     watcher.start()
     try:
         yield
     except (KeyboardInterrupt, Exception) as error:
         if died:
-            raise EngineDied(f"the vLLM server for {server.base} exited with code {died[0]} during the run; "
-                             f"what finished is in the logs and rerunning the same command resumes. End of "
-                             f"{server.log_path}:\n{server.log_tail()}") from error
+            raise engine_died() from error
         raise
     finally:
         with lock:
             done.set()
         watcher.join()
+    if died:
+        raise engine_died()
 
 
 def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: Path | None = None) -> VLLMServer:
