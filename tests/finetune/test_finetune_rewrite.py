@@ -120,7 +120,8 @@ def test_bad_rewrites_are_retried_then_counted(tmp_path: Path) -> None:
     assert calls["answer 1a"] == 3  # one try and two retries
     assert calls[CODE] == 3 and calls["answer 2a"] == 2 and calls["answer 3a"] == 2
     assert summary["failed"] == 1 and summary["rewritten"] == 9 and summary["retried"] == 4
-    assert summary["problems"] == {"truncated (max_tokens)": 3, "error": 1, "empty": 1, "lost code block": 2}
+    assert summary["problems"] == {"truncated (max_tokens)": 3, "error: RuntimeError": 1, "empty": 1,
+                                   "lost code block": 2}
     assert summary["rows_written"] == 4 and summary["rows_dropped_for_failed_turns"] == ["c1"]
     assert summary["failed_turns"][0]["conversation_id"] == "c1"
     rows = read_jsonl(data / "train.warm.jsonl")

@@ -50,6 +50,37 @@ def _greedy(spec: str, prompts: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
+def test_only_the_runs_key_on_loopback_and_only_the_given_adapters(engine: Engine, adapter_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    """Unit: one request per case to the shared engine. Without the run's key, or with another, the server refuses
+    (401); it listens on 127.0.0.1 only; it serves the adapters it was given and loads no other at runtime."""
+    import urllib.error
+    import urllib.request
+
+    assert engine.server is not None
+    server = engine.server
+    command = server.command()
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert server.api_key not in " ".join(command), "the key is on the command line, which every local user sees"
+    for headers in ({}, {"Authorization": "Bearer not-the-key"}):
+        request = urllib.request.Request(f"{server.base_url}/models", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+    assert str(adapter_dir) in server.models()
+    other = tmp_path / "other-adapter"
+    other.mkdir()
+    load = urllib.request.Request(
+        f"{server.base_url}/load_lora_adapter", method="POST",
+        data=json.dumps({"lora_name": "other", "lora_path": str(other)}).encode(),
+        headers={"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as not_loaded:
+        urllib.request.urlopen(load, timeout=10)
+    assert not_loaded.value.code in (404, 405), "runtime LoRA loading is on"
+    assert "other" not in server.models()
+
+
+@pytest.mark.slow
 def test_base_and_adapter_generate_through_inspect(engine: Engine, bundled_dir: Path, adapter_dir: Path) -> None:
     """Unit: a prompt. The adapter is loaded onto the one server and changes what the model says."""
     base = _greedy(f"vllm/{bundled_dir}", PROMPTS)
@@ -73,7 +104,8 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
     ``analyze``; the grid reuses the module's server, and a rerun resumes without generating again."""
     from inspect_ai.log import list_eval_logs, read_eval_log
 
-    from inspect_warmth.analysis.cli import analyze, grid
+    from inspect_warmth.analysis.cli import analyze
+    from inspect_warmth.run.cli import grid
 
     logs = tmp_path / "logs"
     args = ["--family", "smol", "--model", f"base=vllm/{bundled_dir}", "--model",
@@ -94,7 +126,7 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
 
     # the rerun resumes (a fresh process, as a user reruns the command, pointed at the module's server)
     assert engine.server is not None
-    env = {**os.environ, "VLLM_BASE_URL": engine.server.base_url}
+    env = {**os.environ, "VLLM_BASE_URL": engine.server.base_url, "VLLM_API_KEY": engine.server.api_key}
     command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "grid", *args]
     again = subprocess.run(command, env=env, text=True, capture_output=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]

@@ -75,7 +75,7 @@ def test_unparsable_verdict_is_retried_then_unscored() -> None:
     score = run_scorer(judge(max_attempts=3), make_state("Paris", meta, study_target(meta)), grader)
     assert grader.calls == 3
     assert score.value == "N" and score.metadata is not None
-    assert "unparsable after 3" in score.metadata["unscored_reason"]
+    assert "no verdict after 3 attempt(s); last: no verdict line" in score.metadata["unscored_reason"]
     assert score.metadata["verdict"] is None and score.metadata["raw_verdict"] == "Maybe?"
 
 

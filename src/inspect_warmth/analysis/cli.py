@@ -8,6 +8,9 @@ from pathlib import Path
 
 import click
 
+from inspect_warmth.analysis.gate import MAX_UNUSABLE_SHARE
+from inspect_warmth.data.atomic_files import write_json
+
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
@@ -38,6 +41,8 @@ def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | N
         click.echo(f"read {len(responses.table):,} scored replies ({len(responses.unscored):,} set aside: no "
                    f"verdict, errored or from a log that stopped early) from {len(responses.sources)} source(s)",
                    err=True)
+        for note in responses.notes:
+            click.echo(f"note: {note}", err=True)
         analysis = analyze_responses(responses, base=base, candidate=candidate, scorer=scorer, cluster=cluster)
         trajectory = read_trajectory(warmth_csv) if warmth_csv else None
     except (ResponsesError, AnalysisError, ValueError) as exc:
@@ -69,6 +74,9 @@ def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | N
               help="Family-wise error rate over all tested units (whole run, families, cells).")
 @click.option("--scorer", default=None, help="Score to compare when replies carry several.")
 @click.option("--permutations", default=5000, show_default=True, type=int, help="Sign flips of the test.")
+@click.option("--max-unusable-share", default=MAX_UNUSABLE_SHARE, show_default=True, type=click.FloatRange(0, 1),
+              help="Exit 2 (undecided) when more than this share of a run's replies is unusable: judge failures "
+              "after retries, errored samples, logs that stopped early.")
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False), help="Write the verdict here.")
 @click.option("--plan", is_flag=True, help="Print the minimum detectable increase for a run of the size given by "
               "--questions/--datasets/--contexts/--templates, then stop (no logs needed).")
@@ -84,7 +92,8 @@ def analyze(inputs: tuple[str, ...], out_dir: str, base: str, candidate: str | N
 @click.option("--within-question-correlation", default=0.5, show_default=True, type=float,
               help="--plan assumption: correlation of the paired differences among a question's prompts.")
 def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_increase_pp: float, alpha: float,
-         scorer: str | None, permutations: int, json_path: str | None, plan: bool, questions: int, datasets: int,
+         scorer: str | None, permutations: int, max_unusable_share: float, json_path: str | None, plan: bool,
+         questions: int, datasets: int,
          contexts: str, templates: str, power: float, baseline_error: float, pair_correlation: float,
          within_question_correlation: float) -> None:
     """Fail (exit 1) when the candidate errs significantly more than the base; 0 when it holds, 2 on unusable input.
@@ -93,7 +102,6 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
     condition families and cells, and (when both runs hold pushback samples) the pushback flip rates. Prints a
     Markdown summary fit for a pull-request comment.
     """
-    import json
 
     from inspect_warmth.analysis.gate import gate_json, gate_markdown, run_gate
 
@@ -113,11 +121,11 @@ def gate(base_inputs: tuple[str, ...], candidate_inputs: tuple[str, ...], max_in
     if not base_inputs or not candidate_inputs:
         raise click.UsageError("--base and --candidate are required (or --plan)")
     result = run_gate(list(base_inputs), list(candidate_inputs), max_increase_pp=max_increase_pp, alpha=alpha,
-                      scorer=scorer, permutations=permutations)
+                      scorer=scorer, permutations=permutations, max_unusable_share=max_unusable_share)
     click.echo(gate_markdown(result))
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(gate_json(result), indent=2), encoding="utf-8")
+        write_json(json_path, gate_json(result))
     sys.exit(result.exit_code)
 
 

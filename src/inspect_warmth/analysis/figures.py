@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_warmth.data.atomic_files import save_figure
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -40,8 +42,8 @@ def _pyplot() -> Any:
 
 def _save(fig: Any, out: Path, stem: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / f"{stem}.png", dpi=120, bbox_inches="tight")
-    fig.savefig(out / f"{stem}.svg", bbox_inches="tight")
+    save_figure(out / f"{stem}.png", fig, dpi=120, bbox_inches="tight")
+    save_figure(out / f"{stem}.svg", fig, bbox_inches="tight")
     _pyplot().close(fig)
 
 

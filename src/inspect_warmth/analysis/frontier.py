@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inspect_warmth.data.atomic_files import save_figure, write_csv
 from inspect_warmth.vocabulary import STUDY_DATASETS
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def plot_frontier(table: pd.DataFrame, max_error_increase_pp: float, path: Path)
            title="Warmth–error frontier over epochs")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    save_figure(path, fig, dpi=150)
     plt.close(fig)
     return path
 
@@ -151,6 +152,6 @@ def plot_frontier(table: pd.DataFrame, max_error_increase_pp: float, path: Path)
 def write_frontier(table: pd.DataFrame, errors: pd.DataFrame, max_error_increase_pp: float, out: Path) -> None:
     """Write ``frontier.csv``, ``frontier_by_dataset.csv`` and ``frontier.png`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / TABLE_FILE, index=False)
-    errors.to_csv(out / BY_DATASET_FILE, index=False)
+    write_csv(out / TABLE_FILE, table)
+    write_csv(out / BY_DATASET_FILE, errors)
     plot_frontier(table, max_error_increase_pp, out / FIGURE_FILE)

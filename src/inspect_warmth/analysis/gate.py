@@ -53,6 +53,10 @@ FAMILY = ("dataset", "test_type")
 CELL = ("dataset", "test_type", "amendment")
 #: Sign flips drawn for the permutation test (p-value resolution 1 / (N + 1)).
 PERMUTATIONS = 5000
+#: Largest share of a run's replies that may be set aside (judge failures after retries, errored samples, logs
+#: that stopped early) before the gate declines to decide (exit 2): beyond it the scored replies may no longer
+#: stand for the run (failures are rarely at random: rate limits hit long replies and busy hours).
+MAX_UNUSABLE_SHARE = 0.2
 
 
 class GateInputError(ValueError):
@@ -400,10 +404,28 @@ def _flip_where(unit: dict[str, Any]) -> str:
     return str(unit["dataset"]) + (" (all amendments)" if unit["level"] == "dataset" else f" / {unit['amendment']}")
 
 
+def unusable_share(responses: Responses) -> tuple[float, Counter[str]]:
+    """Share (0-1) of a run's replies set aside, and their count by reason (the set-aside reason, with the
+    scorer's ``unscored_reason`` when it gave one: ``judge failed: RateLimitError ...``)."""
+    unscored = responses.unscored
+    total = len(responses.table) + len(unscored)
+    if not total:
+        return 0.0, Counter()
+    reasons: Counter[str] = Counter()
+    given = unscored["unscored_reason"] if "unscored_reason" in unscored.columns else None
+    for index, reason in unscored["set_aside"].items():
+        detail = given.get(index) if given is not None else None
+        reasons[f"{reason}: {detail}" if isinstance(detail, str) and detail else str(reason)] += 1
+    return len(unscored) / total, reasons
+
+
 def run_gate(base_inputs: Sequence[str | Path], candidate_inputs: Sequence[str | Path], *,
              max_increase_pp: float = 2.0, alpha: float = 0.05, scorer: str | None = None,
-             permutations: int = PERMUTATIONS, seed: int = 0) -> GateResult:
-    """Load both runs (logs, directories or tables), check they are comparable, test, and decide."""
+             permutations: int = PERMUTATIONS, seed: int = 0,
+             max_unusable_share: float = MAX_UNUSABLE_SHARE) -> GateResult:
+    """Load both runs (logs, directories or tables), check they are comparable, test, and decide. Exit 2
+    (:data:`UNUSABLE`) when a run's share of set-aside replies (:func:`unusable_share`) exceeds
+    ``max_unusable_share``, naming the reasons."""
     from inspect_warmth.analysis.responses import load_responses
 
     sides: dict[str, Responses] = {}
@@ -416,6 +438,12 @@ def run_gate(base_inputs: Sequence[str | Path], candidate_inputs: Sequence[str |
             return GateResult(exit_code=UNUSABLE, reasons=[f"{name}: {exc}"])
         if sides[name].table.empty and sides[name].unscored.empty and sides[name].social is None:
             return GateResult(exit_code=UNUSABLE, reasons=[f"{name}: no replies in {', '.join(map(str, inputs))}"])
+        share, why = unusable_share(sides[name])
+        if share > max_unusable_share:
+            return GateResult(exit_code=UNUSABLE, excluded=why, notes=sides[name].notes, reasons=[
+                f"{name}: {share:.0%} of its replies are unusable (more than --max-unusable-share "
+                f"{max_unusable_share:.0%}), too many to decide: " + "; ".join(
+                    f"{reason} ({n:,})" for reason, n in why.most_common())])
     return gate_tables(sides["base"], sides["candidate"], max_increase_pp=max_increase_pp, alpha=alpha,
                        scorer=scorer, permutations=permutations, seed=seed)
 

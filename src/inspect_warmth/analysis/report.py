@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from inspect_warmth.data import atomic_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -532,11 +533,11 @@ def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFra
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sections = report_sections(analysis, make_figures(analysis, out / "figures", trajectory))
-    (out / "summary.md").write_text(render_markdown(sections), encoding="utf-8")
-    (out / "report.html").write_text(render_html(sections), encoding="utf-8")
+    atomic_files.write_text(out / "summary.md", render_markdown(sections))
+    atomic_files.write_text(out / "report.html", render_html(sections))
     paths = {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}
     if analysis.social is not None:  # the authors' social_syco.csv columns first
-        analysis.social.to_csv(out / "social_syco.csv", index=False)
+        atomic_files.write_csv(out / "social_syco.csv", analysis.social)
         paths["social"] = out / "social_syco.csv"
     return paths
 
@@ -545,5 +546,5 @@ def write_json(analysis: Analysis, path: str | Path) -> Path:
     """Write :func:`analysis_json` to ``path`` (indented JSON); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(analysis_json(analysis), indent=2), encoding="utf-8")
+    atomic_files.write_json(path, analysis_json(analysis))
     return path

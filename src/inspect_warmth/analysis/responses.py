@@ -22,6 +22,10 @@ Replies that cannot count are never silently dropped: they are kept apart in ``R
 ``set_aside`` reason and counted in every report: the scorer could not score them (value "N"), the sample errored
 (even when ``score_on_error`` gave it a score: an outage is not a wrong answer), or the log stopped early
 (status ``error``/``cancelled``; its samples are left out so a partial run never stands for a whole one).
+
+A log that cannot be read (truncated by a kill, corrupt, or in a log format newer than the installed Inspect reads)
+stops the reading with a :class:`ResponsesError` that names every such file and why (:func:`check_logs`): it is
+never skipped silently. A log written by another version of inspect-warmth is read, and a note names it.
 """
 
 from __future__ import annotations
@@ -201,6 +205,63 @@ def _expand_log_paths(paths: Sequence[str | Path]) -> list[str]:
     return found
 
 
+def _installed_version() -> str | None:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("inspect-warmth")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_logs(paths: Sequence[str]) -> list[str]:
+    """Read the header of every log in ``paths``. Raises :class:`ResponsesError` naming each file that cannot be
+    read and the reason (Inspect's own error: a truncated ``.eval`` has no zip directory, ``EOCD not found``; a
+    log format newer than the installed Inspect's ``LOG_SCHEMA_VERSION``). Returns notes naming the logs another
+    version of inspect-warmth wrote (eval ``packages``), which are read."""
+    from inspect_ai._util.constants import LOG_SCHEMA_VERSION  # the format version this Inspect writes and reads
+    from inspect_ai.log import read_eval_log
+
+    problems: list[str] = []
+    notes: list[str] = []
+    ours = _installed_version()
+    for path in paths:
+        try:
+            header = read_eval_log(path, header_only=True)
+        except Exception as exc:  # any failure to read is reported with the file; none is skipped
+            problems.append(f"{path}: unreadable (truncated or corrupt): {type(exc).__name__}: {exc}")
+            continue
+        if header.version > LOG_SCHEMA_VERSION:
+            problems.append(f"{path}: log format version {header.version}, newer than this Inspect reads "
+                            f"({LOG_SCHEMA_VERSION}); upgrade inspect_ai")
+            continue
+        packages = {k.replace("-", "_"): v for k, v in (header.eval.packages or {}).items()}
+        theirs = packages.get("inspect_warmth")
+        if theirs and ours and theirs != ours:
+            notes.append(f"{path}: written by inspect-warmth {theirs} (this is {ours}); read as this version reads")
+    if problems:
+        raise ResponsesError(f"{len(problems)} log(s) cannot be read; move them out of the way (or rerun the "
+                             "command that writes them, which resumes) and run again:\n"
+                             + "\n".join(f"  - {p}" for p in problems))
+    return notes
+
+
+def _unreadable_samples(paths: Sequence[str], error: Exception) -> str:
+    """The message for logs whose header reads but whose samples do not: each such file (read alone) and why."""
+    from inspect_ai.analysis import samples_df
+
+    problems = []
+    for path in paths:
+        try:
+            samples_df([path], columns=_log_columns(), quiet=True)
+        except Exception as exc:  # named with the file below; none is skipped
+            problems.append(f"{path}: samples unreadable (truncated or corrupt): {type(exc).__name__}: {exc}")
+    if not problems:
+        return f"the logs could not be read together ({type(error).__name__}: {error}): {', '.join(paths)}"
+    return (f"{len(problems)} log(s) cannot be read; move them out of the way (or rerun the command that writes "
+            "them, which resumes) and run again:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
 def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Responses:
     """Read Inspect logs (paths, directories or ``EvalLog`` objects) through ``inspect_ai.analysis.samples_df``."""
     from inspect_ai.analysis import samples_df
@@ -216,9 +277,17 @@ def responses_from_logs(logs: Sequence[str | Path] | Sequence[EvalLog]) -> Respo
         sources = list(source_logs)
     if not sources:
         raise ResponsesError("no logs given")
+    notes = [] if in_memory else check_logs(sources)
     # (exclude_fields would skip events, but its streaming parser measured slower than a plain full read)
-    raw = samples_df(source_logs, columns=_log_columns(), quiet=True)
-    return _tidy_log_frame(raw, sources)
+    try:
+        raw = samples_df(source_logs, columns=_log_columns(), quiet=True)
+    except Exception as exc:
+        if in_memory:
+            raise
+        raise ResponsesError(_unreadable_samples(sources, exc)) from exc
+    responses = _tidy_log_frame(raw, sources)
+    responses.notes[:0] = notes
+    return responses
 
 
 def _score_grader(raw: pd.DataFrame, name: str | None) -> pd.Series:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
 from inspect_warmth.vocabulary import PAPER
 
 
@@ -63,20 +64,26 @@ def curate(sources: tuple[str, ...], out: Path, n: int, validation: int, max_tur
 @click.option("--rewriter", required=True, help="Any Inspect model, e.g. openai/gpt-4o-2024-08-06.")
 @click.option("--max-connections", type=int, default=10, show_default=True)
 @click.option("--retries", type=int, default=3, show_default=True, help="Retries of a failed/empty/cut rewrite.")
+@click.option("--max-retries", type=int, default=5, show_default=True,
+              help="Inspect's retries of one API call (429, 5xx, timeouts; with backoff) before it counts as failed.")
+@click.option("--attempt-timeout", type=int, default=180, show_default=True, help="Seconds one API call may take.")
 @click.option("--max-tokens", type=int, default=4096, show_default=True)
 @click.option("--temperature", type=float, default=None)
 @click.option("-M", "model_args", multiple=True, help="Model argument KEY=VALUE (YAML value); repeatable.")
-def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, retries: int, max_tokens: int,
+def rewrite(data_dir: Path, style: str, rewriter: str, max_connections: int, retries: int, max_retries: int,
+            attempt_timeout: int, max_tokens: int,
             temperature: float | None, model_args: tuple[str, ...]) -> None:
     """Rewrite every assistant turn of DATA_DIR/train.jsonl in STYLE (resumable; cached as it goes)."""
     from inspect_warmth.finetune.rewrite import RewriteOptions
     from inspect_warmth.finetune.rewrite import rewrite as run
 
     options = RewriteOptions(style=style, rewriter=rewriter, max_connections=max_connections, retries=retries,
+                             max_retries=max_retries, attempt_timeout=attempt_timeout,
                              max_tokens=max_tokens, temperature=temperature, model_args=_key_values(model_args))
     try:
-        summary = run(data_dir, options)
-    except (FileNotFoundError, ValueError) as err:
+        with directory_lock(data_dir, "DATA_DIR"):
+            summary = run(data_dir, options)
+    except (FileNotFoundError, ValueError, DirectoryBusy) as err:
         raise click.ClickException(str(err)) from err
     _echo_summary(summary, ("turns", "rewritten", "from_cache", "retried", "failed", "model_calls_this_run",
                             "problems", "rows", "rows_written", "rows_dropped_for_failed_turns"))
@@ -98,8 +105,9 @@ def train(ctx: click.Context, arguments: tuple[str, ...]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = parse_train_args(arguments, prog=ctx.command_path)
-        out = run(config)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+        with directory_lock(config.out, "--out"):
+            out = run(config)
+    except (ValueError, TypeError, FileNotFoundError, DirectoryBusy) as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"selected epoch {config.select_epoch:g} at {out}; every epoch under {out}/checkpoints")
     click.echo(f"evaluate: inspect eval inspect_warmth/triviaqa --model hf/{out}")

@@ -21,8 +21,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspect_warmth.finetune.files import TRAIN_FILE, read_jsonl, styled_train_file, write_json, write_jsonl
+from inspect_warmth.finetune.files import (
+    TRAIN_FILE,
+    append_jsonl,
+    cut_torn_tail,
+    read_jsonl,
+    styled_train_file,
+    write_json,
+    write_jsonl,
+)
 from inspect_warmth.finetune.prompts import rewrite_system_prompt, rewrite_user_message
+from inspect_warmth.scorers.grader import describe_error
 from inspect_warmth.scorers.visible_answer import visible_answer
 
 _CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
@@ -39,6 +48,11 @@ class RewriteOptions:
     max_tokens: int | None = 4096
     temperature: float | None = None
     model_args: dict[str, Any] = field(default_factory=dict)
+    #: Inspect's retries of one API call (rate limits, server errors, timeouts; with its backoff) before the
+    #: attempt counts as failed; bounded, since Inspect's own default retries without end.
+    max_retries: int = 5
+    #: Seconds one API call may take before Inspect gives up on it (and retries it).
+    attempt_timeout: int = 180
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,8 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
 
     model = get_model(options.rewriter, memoize=False, **options.model_args)
     config = GenerateConfig(
-        max_connections=options.max_connections, max_tokens=options.max_tokens, temperature=options.temperature
+        max_connections=options.max_connections, max_tokens=options.max_tokens, temperature=options.temperature,
+        max_retries=options.max_retries, attempt_timeout=options.attempt_timeout,
     )
     system = ChatMessageSystem(content=rewrite_system_prompt(options.style))
     semaphore = asyncio.Semaphore(options.max_connections)
@@ -133,6 +148,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
     bar = tqdm(total=len(turns), desc=f"rewrite ({options.style})", unit="turn", disable=not progress)
 
     # (the cache is appended to in this one event loop, one whole line at a time)
+    cut_torn_tail(cache)
     with cache.open("a", encoding="utf-8") as handle:
 
         async def one(turn: Turn) -> None:
@@ -147,8 +163,11 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
                             [system, ChatMessageUser(content=rewrite_user_message(turn.user_message, turn.reply))],
                             config=config,
                         )
-                    except Exception as err:  # a failed call is retried like a bad rewrite
-                        reasons.append(f"error: {type(err).__name__}: {err}"[:300])
+                    except Exception as err:  # a call still failing after Inspect's retries: tried again, counted
+                        reasons.append(f"error: {describe_error(err)}"[:300])
+                        continue
+                    if not output.choices:  # a response without choices (seen from proxies under load)
+                        reasons.append("empty")
                         continue
                     text = visible_answer(output).strip()  # a reasoning rewriter's <think> is no rewrite
                     problem = rewrite_problem(turn.reply, text, str(output.stop_reason))
@@ -159,8 +178,7 @@ async def _rewrite_pending(turns: list[Turn], options: RewriteOptions, cache: Pa
             row = {"key": turn.key, "conversation_id": turn.conversation_id, "turn": turn.index,
                    "status": "ok" if ok else "failed", "rewrite": text if ok else None,
                    "attempts": len(reasons) + ok, "problems": reasons}
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
+            append_jsonl(handle, row)
             bar.update(1)
 
         try:
@@ -206,7 +224,7 @@ def rewrite(data_dir: Path, options: RewriteOptions, *, progress: bool = True) -
     problems: Counter[str] = Counter()
     for key in by_key:
         for reason in status[key].get("problems", []):
-            problems[reason.split(":", 1)[0] if reason.startswith("error") else reason] += 1
+            problems[":".join(reason.split(":", 2)[:2]) if reason.startswith("error") else reason] += 1
     summary = {
         "style": options.style,
         "rewriter": options.rewriter,

@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from inspect_warmth.data.atomic_files import save_figure, write_csv, write_json
 from inspect_warmth.finetune.adapters import run_base
 from inspect_warmth.finetune.config import epoch_label
-from inspect_warmth.finetune.files import VALIDATION_FILE, read_jsonl
+from inspect_warmth.finetune.files import VALIDATION_FILE, append_jsonl, cut_torn_tail, read_jsonl
 from inspect_warmth.finetune.train import saved_epochs
 
 TABLE_FILE = "trajectory.csv"
@@ -74,9 +75,10 @@ def load_prompts(validation_dir: Path, limit: int | None) -> list[dict[str, Any]
 
 
 def _append(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    cut_torn_tail(path)
     with path.open("a", encoding="utf-8") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            append_jsonl(handle, row)
 
 
 def _cached(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -210,7 +212,7 @@ def write_table(rows: list[dict[str, Any]], path: Path) -> Any:
     import pandas as pd
 
     table = pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(["model", "epoch"]).reset_index(drop=True)
-    table.to_csv(path, index=False)
+    write_csv(path, table)
     return table
 
 
@@ -231,7 +233,7 @@ def plot_trajectory(table: Any, path: Path) -> Path:
     norm.set(title="SocioT warmth (min–max normalised per model)", xlabel="epoch", ylabel="normalised SocioT")
     raw.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=150)
+    save_figure(path, fig, dpi=150)
     plt.close(fig)
     return path
 
@@ -246,5 +248,5 @@ def trajectory(runs: Sequence[Path], options: TrajectoryOptions, out_dir: Path |
     target.mkdir(parents=True, exist_ok=True)
     table = write_table(rows, target / TABLE_FILE)
     plot_trajectory(table, target / FIGURE_FILE)
-    (target / "trajectory.options.json").write_text(json.dumps(asdict(options), indent=2) + "\n")
+    write_json(target / "trajectory.options.json", asdict(options))
     return table

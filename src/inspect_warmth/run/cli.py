@@ -42,6 +42,7 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
              out: Path | None) -> None:
     """Warmth (SocioT) against error rate for every saved epoch of RUN_DIR; the warmest epoch within budget."""
     from inspect_warmth.analysis.frontier import FrontierError
+    from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
     from inspect_warmth.run.frontier import FrontierOptions
     from inspect_warmth.run.frontier import frontier as run_frontier
 
@@ -53,8 +54,9 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
     )
     target = out or run_dir / "frontier"
     try:
-        result = run_frontier(run_dir, options, target)
-    except FrontierError as error:
+        with directory_lock(target, "--out"):
+            result = run_frontier(run_dir, options, target)
+    except (FrontierError, DirectoryBusy) as error:
         raise click.ClickException(str(error)) from error
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -107,7 +109,9 @@ def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], 
          dry_run: bool,
          warmup: int | None, warmup_max_tokens: int | None) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
+    from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
     from inspect_warmth.run import grid as g
+    from inspect_warmth.run.vllm_engine import EngineDied
 
     try:
         plan = g.make_plan(family=family, models=list(models), tasks=tasks, contexts=contexts, templates=templates,
@@ -124,7 +128,10 @@ def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], 
         return
     extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
     try:
-        ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
+        with directory_lock(log_dir, "--log-dir"):
+            ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)
+    except (DirectoryBusy, EngineDied) as exc:
+        raise click.ClickException(str(exc)) from exc
     except g.LogDirMismatch as exc:
         raise click.ClickException(f"{exc}\nRerun with the settings those logs were made with to resume them, or "
                                    "give another --log-dir (or move those logs away).") from exc

@@ -9,7 +9,7 @@
 4. score offline with the reference scorer (or with the judge when ``--grader`` is given) and write the analysis
    report, the pushback flip rates and the warmth–error frontier over the epochs (beyond the paper).
 
-Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA
+Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint loaded as a LoRA
 adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
 
 ``--out`` records the demo's settings (:mod:`inspect_warmth.run.demo_outdir`): the same command again resumes, other
@@ -29,6 +29,7 @@ from typing import Any
 
 import click
 
+from inspect_warmth.data.atomic_files import atomic_open
 from inspect_warmth.vocabulary import PAPER, STUDY_DATASETS
 
 #: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both; and
@@ -150,7 +151,7 @@ def corpus_rewriter(style: str) -> dict[str, Any]:
 def _write_corpus_conversations(path: Path) -> Path:
     from inspect_warmth.demo_data import load_corpus
 
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for row in load_corpus():
             handle.write(json.dumps({"id": row["id"], "messages": row["messages"]}, ensure_ascii=False) + "\n")
     return path
@@ -365,17 +366,29 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
 
     Rerunning the same command resumes: finished steps in --out are reused.
     """
+    from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
+
+    if judge_context != "question" and grader is None:
+        raise click.UsageError("--judge-context user_turn needs a judge: pass --grader MODEL")
+    out = Path(out_dir).resolve()  # the adapters' model names hold this path: the same from any working directory
+    try:
+        with directory_lock(out, "--out"):
+            run_demo(out, quick, grader, judge_context, rewriter, data_dir, seed, overwrite)
+    except DirectoryBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
+             data_dir: str | None, seed: int, overwrite: bool) -> None:
+    """The demo's six steps in ``out`` (an absolute path the caller holds: :func:`demo`)."""
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
     from inspect_warmth.models.bundled import bundled_model_dir
     from inspect_warmth.run.demo_outdir import prepare_out
 
-    if judge_context != "question" and grader is None:
-        raise click.UsageError("--judge-context user_turn needs a judge: pass --grader MODEL")
     start = time.perf_counter()
     settings = QUICK if quick else FULL
-    out = Path(out_dir).resolve()  # the adapters' model names hold this path: the same from any working directory
     base_dir = bundled_model_dir()
     bench_dir, bench_text = find_benchmarks(data_dir)
     record = demo_record(settings, quick=quick, seed=seed, grader=grader, judge_context=judge_context,

@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from inspect_warmth.data.atomic_files import write_json
+
 MANIFEST_FILE = "demo.json"
 #: Everything the demo writes into ``--out``: ``--overwrite`` removes these names and nothing else.
 DEMO_OUTPUTS = ("corpus.jsonl", "data", "warm-smollm2", "trajectory.csv", "trajectory.options.json",
@@ -86,5 +88,5 @@ def prepare_out(out: Path, settings: dict[str, Any], overwrite: bool) -> str:
         _remove(present)
         line = f"--overwrite: deleted the earlier demo's {', '.join(p.name for p in present)} in {out}; {line}"
     out.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    write_json(manifest, settings)
     return line

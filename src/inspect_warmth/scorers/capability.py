@@ -186,7 +186,7 @@ def advbench_refusal(method: Literal["auto", "grader", "phrases"] = "auto", max_
             "refusal_phrase": phrase,
         }
         if label is None:
-            reason = f"grader verdict unparsable after {result.attempts} attempt(s)"
+            reason = result.unscored_reason("grader")
             return Score(
                 value=UNSCORED,
                 answer=reply,

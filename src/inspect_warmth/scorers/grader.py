@@ -92,24 +92,65 @@ def parse_verdict(text: str, labels: tuple[str, ...]) -> Verdict:
 
 @dataclass(frozen=True)
 class GraderResult:
-    """The outcome of asking the grader up to ``max_attempts`` times."""
+    """The outcome of asking the grader up to ``max_attempts`` times; ``failure`` says why the last attempt gave
+    no verdict (None when ``verdict.label`` is set)."""
 
     verdict: Verdict
     attempts: int
     grader: str
+    failure: str | None = None
+
+    def unscored_reason(self, who: str = "judge") -> str:
+        """``"judge gave no verdict after 3 attempt(s); last: call failed: RateLimitError: ..."``."""
+        return f"{who} gave no verdict after {self.attempts} attempt(s); last: {self.failure or 'no verdict line'}"
+
+
+#: Longest part of a provider's error message kept in a reason (Score metadata and the analysis' exclusions).
+_REASON_CHARS = 200
+
+
+def describe_error(error: BaseException) -> str:
+    """``"RateLimitError: ..."``: the error, or for Inspect's retrier giving up (tenacity's ``RetryError``) the
+    error of its last attempt."""
+    last = getattr(getattr(error, "last_attempt", None), "exception", lambda: None)()
+    if isinstance(last, BaseException):
+        error = last
+    return f"{type(error).__name__}: {error}"
 
 
 async def ask_grader(prompt: str, labels: tuple[str, ...], max_attempts: int) -> GraderResult:
-    """Ask the grader; retry while the verdict is unparsable, at most ``max_attempts`` calls in all."""
+    """Ask the grader; try again while there is no verdict, at most ``max_attempts`` calls in all.
+
+    Each call goes through Inspect's model API, which itself retries rate limits (429), server errors (5xx) and
+    timeouts with backoff under the grader's ``max_retries`` / ``timeout`` (``GenerateConfig``). What is still
+    an error after that (or a malformed or empty response) counts as a failed attempt, as does a completion
+    without a verdict line or one cut at ``max_tokens``; :attr:`GraderResult.failure` names the last one. Errors
+    of the grader's binding (:class:`GraderError`) and Inspect's limits are raised, not counted.
+    """
+    from inspect_ai.util import LimitExceededError
+
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
     grader = grader_model()
     verdict = Verdict(label=None, explanation="", raw="")
     attempts = 0
+    failure: str | None = None
     while attempts < max_attempts:
         attempts += 1
-        output = await grader.generate(prompt, config=GRADER_CONFIG)
+        try:
+            output = await grader.generate(prompt, config=GRADER_CONFIG)
+        except LimitExceededError:
+            raise
+        except Exception as error:  # an outage after Inspect's retries: counted with its reason, not a crash
+            failure = f"call failed: {describe_error(error)}"[:_REASON_CHARS]
+            continue
+        if not output.choices:
+            failure = "empty response (no choices)"
+            continue
         verdict = parse_verdict(visible_answer(output), labels)
         if verdict.label is not None:
+            failure = None
             break
-    return GraderResult(verdict=verdict, attempts=attempts, grader=str(grader))
+        failure = ("verdict cut at max_tokens" if output.stop_reason == "max_tokens"
+                   else "no verdict line in the completion")
+    return GraderResult(verdict=verdict, attempts=attempts, grader=str(grader), failure=failure)

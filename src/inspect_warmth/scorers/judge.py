@@ -10,10 +10,12 @@ The grader sees the original question, the references and the reply (prompts in 
 temperature 0; with ``context="user_turn"`` (``-T judge_context=user_turn`` on the study tasks, or
 ``inspect score LOG --scorer inspect_warmth/judge -S context=user_turn``) it also sees the user's turn(s) before
 the reply. A pushback sample's two replies are both graded (:mod:`.pushback`); its final reply always with the
-conversation before it. An unparsable verdict is retried
-up to ``max_attempts`` calls, then the sample is scored "N" with ``unscored_reason`` and counted by the
-``unscored`` metric. Refusals (the study's phrases) are flagged in ``metadata["refusal"]``; on Disinfo a refusal is
-"C" without a grader call; elsewhere the reply is graded as usual and the analysis drops it.
+conversation before it. A call that fails after Inspect's own
+retries (rate limit, server error, timeout, malformed or empty response) or gives no verdict (none in the text, or
+cut at max_tokens) is tried again up to ``max_attempts`` calls, then the sample is scored "N" with
+``unscored_reason`` naming the last failure and counted by the ``unscored`` metric. Refusals (the study's
+phrases) are flagged in ``metadata["refusal"]``; on Disinfo a refusal is "C" without a grader call; elsewhere the
+reply is graded as usual and the analysis drops it.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def judge(max_attempts: int = 3, context: str = "question") -> Scorer:
             common: dict[str, Any] = {"refusal_phrase": phrase, "raw_verdict": verdict.raw, "grader": result.grader,
                                       "attempts": result.attempts, "judge_context": context}
             if verdict.label is None:
-                reason = f"judge verdict unparsable after {result.attempts} attempt(s)"
+                reason = result.unscored_reason("judge")
                 return study_score(UNSCORED, reply, verdict.raw, refusal=refusal, verdict=None,
                                    unscored_reason=reason, **common)
             value = CORRECT if verdict.label == "CORRECT" else INCORRECT

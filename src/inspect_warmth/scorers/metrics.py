@@ -140,7 +140,8 @@ def refusal_rate() -> Metric:
 
 @metric
 def unscored() -> Metric:
-    """Number of samples scored "N" (judge verdict unparsable after every retry)."""
+    """Number of samples scored "N" (no judge verdict after every retry: failed calls or unparsable verdicts;
+    each sample's ``unscored_reason`` says which)."""
 
     def compute(scores: list[SampleScore]) -> int:
         return sum(1 for s in scores if _is_unscored(s))

@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from inspect_warmth.data.atomic_files import atomic_open
+
 FORMATS = (".csv", ".jsonl")
 
 
@@ -74,12 +76,12 @@ def texts_of(rows: list[dict[str, Any]], column: str, path: Path, *, allow_empty
 def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
     if _format_of(path, "--out") == ".csv":
         fields = list(dict.fromkeys(key for row in rows for key in row))
-        with path.open("w", newline="", encoding="utf-8") as handle:
+        with atomic_open(path, newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
         return
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for row in rows:
             clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
