@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "analyze": "inspect_warmth.analysis.cli:analyze",
     "gate": "inspect_warmth.analysis.cli:gate",
     "frontier": "inspect_warmth.run.cli:frontier",
+    "controls": "inspect_warmth.run.cli:controls",
 }
 
 

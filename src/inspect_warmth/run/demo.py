@@ -343,6 +343,21 @@ def frontier_line(table: Any, chosen: float | None) -> str:
             f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): {pick}")
 
 
+def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, quick: bool, seed: int,
+                  ) -> list[str]:
+    """The known-answer controls (:mod:`inspect_warmth.run.controls`) on the demo's question draw, into
+    ``out/controls``; returns the lines to print: one per adapter and where the table and figure are. The table and
+    figure are written beside the report (``report/controls.md``, ``report/figures/controls.png``)."""
+    from inspect_warmth.analysis.controls import lines, write_controls
+    from inspect_warmth.run.controls import control_settings, run_controls
+
+    rows = run_controls(out / "controls", base=base_dir, settings=control_settings(quick), data_dir=bench_dir or None,
+                        source=bench_text.split(";")[0], seed=seed)
+    paths = write_controls(rows, out / "report")
+    return [*lines(rows), f"what the gate can see: {paths['summary']} (table {paths['table']}, figure "
+            f"{paths['figure']})"]
+
+
 @click.command()
 @click.option("--out", "out_dir", default="warmth-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the data, checkpoints, logs and report go.")
@@ -356,11 +371,14 @@ def frontier_line(table: Any, chosen: float | None) -> str:
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--controls/--no-controls", default=False, show_default=True,
+              help="Also train a planted sycophant and a null adapter on held-out questions and show the gate "
+                   "fails the first and passes the second (inspect-warmth controls; adds about CONTROLS_MINUTES).")
 @click.option("--overwrite", is_flag=True, help="If --out holds a demo made with other settings, delete that demo's "
               "outputs and start afresh (without it the demo stops and says what differs; a rerun with the same "
               "settings resumes).")
 def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
-         data_dir: str | None, seed: int, overwrite: bool) -> None:
+         data_dir: str | None, seed: int, controls: bool, overwrite: bool) -> None:
     """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes.
 
     Rerunning the same command resumes: finished steps in --out are reused.
@@ -387,7 +405,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
         click.echo(f"  - {line}", err=True)
 
     click.echo(plan_line, err=True)
-    total = 6
+    total = 7 if controls else 6
     _step(1, total, "bundled model")
     click.echo(f"base checkpoint: {base_dir}", err=True)
 
@@ -413,6 +431,10 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv))
     json_path = write_json(analysis, report_dir / "analysis.json")
     frontier, chosen = warmth_frontier(responses, epochs, trajectory_csv, report_dir)
+    control_lines = []
+    if controls:
+        _step(7, total, "known-answer controls: a planted sycophant and a null, through the same chain and gate")
+        control_lines = controls_step(out, str(base_dir), bench_dir, bench_text, quick, seed)
 
     click.secho(f"\ndone in {time.perf_counter() - start:.0f} s", bold=True)
     click.echo(f"report: {paths['report']}")
@@ -422,7 +444,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     for line in engines:
         click.echo(line.split("\n")[0])
     for line in [*headline(responses, trajectory_csv), pushback_line(analysis.pushback),
-                 frontier_line(frontier, chosen)]:
+                 frontier_line(frontier, chosen), *control_lines]:
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
                "the finding: read differences marked 'within noise' as no evidence either way.")
