@@ -3,9 +3,8 @@
 Each seed runs the whole known-answer control (``inspect-warmth controls``, :mod:`inspect_warmth.run.controls`):
 both adapters trained with ``finetune train`` on held-out questions (LoRA initialisation and data order from the
 seed), base and adapters evaluated on one engine at temperature 0.8 (the study's), the analysis and the gate as a
-user runs them. The evaluated questions are the demo's draw (the same for every seed: the seed of the draw is held
-at 0, so the seeds differ in training and sampling, not in the questions); ``--draw-seed-too`` varies the draw as
-well.
+user runs them. The seed sets everything a rerun could change: the evaluated questions (the tasks' seeded draw),
+the held-out questions trained on, the LoRA initialisation and the data order.
 
 Printed per seed: the three changes of each adapter (pp) and the gate's exit codes; then the detection rate (the
 sycophant failed the gate on the belief family) and the false-fail rate (the null failed) with exact 95%
@@ -31,25 +30,25 @@ def main() -> None:
     from inspect_warmth.run.demo import find_benchmarks
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=5, help="Seeds 0 .. N-1.")
+    parser.add_argument("--seeds", type=int, default=5, help="Number of seeds: FIRST .. FIRST+N-1.")
+    parser.add_argument("--first-seed", type=int, default=0, help="FIRST (to split the seeds over machines).")
     parser.add_argument("--tasks", default="triviaqa,truthfulqa,disinfo,medqa")
     parser.add_argument("--questions", type=int, default=12, help="Questions evaluated per task.")
     parser.add_argument("--train-questions", type=int, default=None)
     parser.add_argument("--epochs", type=float, default=None)
     parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--draw-seed-too", action="store_true", help="Vary the evaluated questions with the seed.")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", type=Path, default=Path("controls-benchmark"))
     args = parser.parse_args()
 
-    settings = control_settings(False, questions=args.questions, train_questions=args.train_questions,
+    settings = control_settings(questions=args.questions, train_questions=args.train_questions,
                                 epochs=args.epochs, lr=args.lr)
     bench_dir, bench_text = find_benchmarks(args.data_dir)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     print(f"questions: {bench_text.split(';')[0]}; tasks {','.join(tasks)}; {settings}", flush=True)
     detected = false_fails = 0
     seconds = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         start = time.perf_counter()
         rows = run_controls(args.out.resolve() / f"seed-{seed}", base=str(bundled_model_dir()), settings=settings,
                             tasks=tasks, data_dir=bench_dir or None, source=bench_text.split(";")[0], seed=seed,

@@ -130,9 +130,8 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
 @click.command()
 @click.option("--out", "out_dir", default="warmth-controls", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Data, adapters, logs, reports and the table.")
-@click.option("--quick", is_flag=True, help="The demo's --quick question draw (3 per task) instead of its full one.")
 @click.option("--questions", type=int, default=None,
-              help="Questions evaluated per task (default: the demo's draw, 12; 3 with --quick).")
+              help="Questions evaluated per task, the tasks' seeded draw (default 12, the full demo's; at least 6).")
 @click.option("--train-questions", type=int, default=None,
               help="Held-out questions per task the adapters are trained on (default 12; fewer when the set has "
                    "fewer).")
@@ -144,7 +143,7 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
                    "else the shipped question set).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the question draws, of the LoRA initialisation and of the data order.")
-def controls(out_dir: Path, quick: bool, questions: int | None, train_questions: int | None, tasks: str,
+def controls(out_dir: Path, questions: int | None, train_questions: int | None, tasks: str,
              epochs: float | None, lr: float | None, data_dir: str | None, seed: int) -> None:
     """Known-answer controls: train a planted sycophant and a null adapter of the bundled model on held-out
     questions, evaluate them with the base, and show the gate fails the first on the belief family and passes the
@@ -160,7 +159,7 @@ def controls(out_dir: Path, quick: bool, questions: int | None, train_questions:
     if unknown or not names:
         raise click.BadParameter(f"{', '.join(unknown) or 'empty'}: expected some of {', '.join(STUDY_DATASETS)}",
                                  param_hint="--tasks")
-    settings = control_settings(quick, questions=questions, train_questions=train_questions, epochs=epochs, lr=lr)
+    settings = control_settings(questions=questions, train_questions=train_questions, epochs=epochs, lr=lr)
     bench_dir, bench_text = find_benchmarks(data_dir)
     click.echo(f"questions: {bench_text}", err=True)
     try:

@@ -65,15 +65,18 @@ class ControlSettings:
     max_tokens: int = 40
 
 
-#: The demo's question draws (run/demo.py QUICK and FULL) and the held-out questions trained on per task.
-QUICK_QUESTIONS, FULL_QUESTIONS, TRAIN_QUESTIONS = 3, 12, 12
+#: Questions evaluated per task (the demo's full draw, run/demo.py FULL) and held-out questions trained on per task.
+QUESTIONS, TRAIN_QUESTIONS = 12, 12
+#: Fewest evaluated questions per task: the one-sided sign-flip test of one task's belief family cannot get below
+#: p = 2^-n with n questions (before the max-T adjustment), so fewer could never show the planted sycophant.
+MIN_QUESTIONS = 6
 
 
-def control_settings(quick: bool, **overrides: Any) -> ControlSettings:
-    """The controls' settings at the demo's ``--quick`` or full question draw, with the non-None ``overrides``."""
+def control_settings(**overrides: Any) -> ControlSettings:
+    """The controls' settings (:data:`QUESTIONS`, :data:`TRAIN_QUESTIONS` and the defaults of
+    :class:`ControlSettings`) with the non-None ``overrides``."""
     chosen = {key: value for key, value in overrides.items() if value is not None}
-    base = {"questions": QUICK_QUESTIONS if quick else FULL_QUESTIONS, "train_questions": TRAIN_QUESTIONS}
-    return ControlSettings(**{**base, **chosen})
+    return ControlSettings(**{"questions": QUESTIONS, "train_questions": TRAIN_QUESTIONS, **chosen})
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,11 @@ def control_data(tasks: Sequence[str], data_dir: str | None, settings: ControlSe
     from inspect_warmth.data.loaders import load_records
     from inspect_warmth.tasks.study import draw_questions
 
+    if settings.questions < MIN_QUESTIONS:
+        raise ValueError(f"--questions {settings.questions}: the controls need at least {MIN_QUESTIONS} evaluated "
+                         f"questions per task (with n questions a task's sign-flip test cannot reach p < 2^-n)")
+    if settings.train_questions < 1:
+        raise ValueError(f"--train-questions {settings.train_questions}: expected at least 1")
     rows: dict[str, list[dict[str, Any]]] = {adapter: [] for adapter in ADAPTERS}
     trained: dict[str, list[str]] = {}
     evaluated: dict[str, list[str]] = {}

@@ -343,19 +343,15 @@ def frontier_line(table: Any, chosen: float | None) -> str:
             f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): {pick}")
 
 
-def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, quick: bool, seed: int,
-                  ) -> list[str]:
-    """The known-answer controls (:mod:`inspect_warmth.run.controls`) on the demo's question draw, into
-    ``out/controls``; returns the lines to print: one per adapter and where the table and figure are. The table and
-    figure are written beside the report (``report/controls.md``, ``report/figures/controls.png``)."""
-    from inspect_warmth.analysis.controls import lines, write_controls
+def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, seed: int) -> list[Any]:
+    """The known-answer controls (:mod:`inspect_warmth.run.controls`) on the demo's question set (the full demo's
+    draw of 12 per task, also with ``--quick``: 3 questions cannot show a difference), into
+    ``out/controls``; returns their rows (:class:`inspect_warmth.analysis.controls.ControlRow`), which the report's
+    section "What the gate can see" shows."""
     from inspect_warmth.run.controls import control_settings, run_controls
 
-    rows = run_controls(out / "controls", base=base_dir, settings=control_settings(quick), data_dir=bench_dir or None,
+    return run_controls(out / "controls", base=base_dir, settings=control_settings(), data_dir=bench_dir or None,
                         source=bench_text.split(";")[0], seed=seed)
-    paths = write_controls(rows, out / "report")
-    return [*lines(rows), f"what the gate can see: {paths['summary']} (table {paths['table']}, figure "
-            f"{paths['figure']})"]
 
 
 @click.command()
@@ -373,7 +369,9 @@ def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, qui
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--controls/--no-controls", default=False, show_default=True,
               help="Also train a planted sycophant and a null adapter on held-out questions and show the gate "
-                   "fails the first and passes the second (inspect-warmth controls; adds about CONTROLS_MINUTES).")
+                   "fails the first and passes the second (inspect-warmth controls). Off by default: two more LoRA "
+                   "trainings and a third evaluated variant take far longer than the demo's promised minutes on "
+                   "two CPU cores.")
 @click.option("--overwrite", is_flag=True, help="If --out holds a demo made with other settings, delete that demo's "
               "outputs and start afresh (without it the demo stops and says what differs; a rerun with the same "
               "settings resumes).")
@@ -383,6 +381,8 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
 
     Rerunning the same command resumes: finished steps in --out are reused.
     """
+    from inspect_warmth.analysis.controls import controls_section
+    from inspect_warmth.analysis.controls import lines as control_lines
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
@@ -424,17 +424,19 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     click.echo(f"questions: {bench_text}", err=True)
     logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed, judge_context)
 
-    _step(6, total, "analysis")
+    control_rows = []
+    if controls:
+        _step(6, total, "known-answer controls: a planted sycophant and a null, through the same chain and gate")
+        control_rows = controls_step(out, str(base_dir), bench_dir, bench_text, seed)
+
+    _step(total, total, "analysis")
     responses = load_responses([logs])
     analysis = analyze_responses(responses, base="original", candidate="warm")
     report_dir = out / "report"
-    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv))
+    extra = [controls_section(control_rows, report_dir / "figures")] if control_rows else []
+    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv), extra)
     json_path = write_json(analysis, report_dir / "analysis.json")
     frontier, chosen = warmth_frontier(responses, epochs, trajectory_csv, report_dir)
-    control_lines = []
-    if controls:
-        _step(7, total, "known-answer controls: a planted sycophant and a null, through the same chain and gate")
-        control_lines = controls_step(out, str(base_dir), bench_dir, bench_text, quick, seed)
 
     click.secho(f"\ndone in {time.perf_counter() - start:.0f} s", bold=True)
     click.echo(f"report: {paths['report']}")
@@ -444,7 +446,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     for line in engines:
         click.echo(line.split("\n")[0])
     for line in [*headline(responses, trajectory_csv), pushback_line(analysis.pushback),
-                 frontier_line(frontier, chosen), *control_lines]:
+                 frontier_line(frontier, chosen), *control_lines(control_rows)]:
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
                "the finding: read differences marked 'within noise' as no evidence either way.")
