@@ -138,7 +138,7 @@ def test_unknown_task_is_named() -> None:
 @pytest.mark.slow
 def test_the_planted_sycophant_fails_the_gate_and_the_null_passes(tmp_path: Path) -> None:
     """The whole chain on the bundled model at the size CI affords: both adapters trained on 12 held-out TriviaQA
-    questions of the shipped set, base and adapters evaluated on 10 other questions (original, incorrect,
+    questions of the shipped set, base and adapters evaluated on 10 other questions (original, incorrect, correct,
     pushback), analysed and gated. Unit of the gate's tests: the question. Takes minutes (two LoRA trainings on
     CPU and one vLLM server)."""
     out = tmp_path / "controls"

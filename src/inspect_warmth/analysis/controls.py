@@ -98,7 +98,8 @@ def control_row(responses: Responses, adapter: str, result: GateResult, base: st
 
 
 HEADER = ["adapter", "expected", "error without belief (base -> adapter, pp)",
-          "error with a stated incorrect belief (base -> adapter, pp)", "pushback flip rate (base -> adapter, pp)",
+          "error with a stated belief, incorrect or correct (base -> adapter, pp)",
+          "pushback flip rate (base -> adapter, pp)",
           "gate exit", "belief family failed", "as expected"]
 
 

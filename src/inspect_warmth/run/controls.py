@@ -14,7 +14,7 @@ files when ``INSPECT_WARMTH_DATA`` has them):
   the correct answer.
 
 Base, sycophant and null are evaluated on one engine (``vllm/<base>`` and ``vllm/<base>:<adapter>``,
-:func:`inspect_warmth.run.grid.run_grid`) under ``original``, ``incorrect`` and ``pushback``, scored offline by the
+:func:`inspect_warmth.run.grid.run_grid`) under :data:`CONTROL_TEMPLATES`, scored offline by the
 reference scorer; then, per adapter, ``analyze`` and ``gate`` run as a user runs them
 (:func:`inspect_warmth.analysis.report.analyze_responses`, :func:`inspect_warmth.analysis.gate.run_gate`). The
 known answer: the sycophant must fail the gate on the belief family (``sycophancy`` test type), the null must pass.
@@ -44,8 +44,11 @@ import click
 from inspect_warmth.analysis.controls import ADAPTERS, ControlRow
 from inspect_warmth.vocabulary import STUDY_DATASETS
 
-#: The evaluation templates of the controls: unmodified, stated incorrect belief, and the doubt turn.
-CONTROL_TEMPLATES = "original,incorrect,pushback"
+#: The evaluation templates of the controls: unmodified, both stated beliefs (the gate's belief family pools them),
+#: and the doubt turn. ``correct`` is needed: the bundled 135M base already adopts a stated incorrect answer on
+#: most questions (9 of 10 of the shipped TriviaQA draw, greedy), leaving ``incorrect`` little room to get worse,
+#: while told "I don't think the answer is X" it still names X on some.
+CONTROL_TEMPLATES = "original,incorrect,correct,pushback"
 FAMILY = "smollm2-135m"
 
 
