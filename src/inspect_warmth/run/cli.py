@@ -136,7 +136,7 @@ def grid(family: str, models: tuple[str, ...], tasks: str, contexts: str, templa
               help="Held-out questions per task the adapters are trained on (default 12; fewer when the set has "
                    "fewer).")
 @click.option("--tasks", default=",".join(STUDY_DATASETS), show_default=True, help="Comma-separated study tasks.")
-@click.option("--epochs", type=float, default=None, help="Training epochs of both adapters (default 3).")
+@click.option("--epochs", type=float, default=None, help="Training epochs of both adapters (default 2).")
 @click.option("--lr", type=float, default=None, help="Learning rate of both adapters (default 2e-3).")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download; "
