@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "gate": "inspect_warmth.analysis.cli:gate",
     "frontier": "inspect_warmth.run.cli:frontier",
     "study": "inspect_warmth.run.cli:study",
+    "controls": "inspect_warmth.run.cli:controls",
 }
 
 

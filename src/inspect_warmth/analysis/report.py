@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -527,12 +528,15 @@ def _md_bold_to_html(line: str) -> str:
 # ------------------------------------------------------------------------------------------- writing
 
 
-def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write figures/, report.html and summary.md under ``out_dir`` from one list of sections (and
-    ``social_syco.csv`` when there are social-sycophancy replies); return their paths."""
+def write_report(analysis: Analysis, out_dir: str | Path, trajectory: pd.DataFrame | None = None,
+                 extra_sections: Sequence[Section] = ()) -> dict[str, Path]:
+    """Write figures/, report.html and summary.md under ``out_dir`` from one list of sections (``extra_sections``,
+    e.g. the known-answer controls of :mod:`inspect_warmth.analysis.controls`, at the end; their figures already
+    under ``out_dir/figures``), and ``social_syco.csv`` when there are social-sycophancy replies; return their
+    paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sections = report_sections(analysis, make_figures(analysis, out / "figures", trajectory))
+    sections = [*report_sections(analysis, make_figures(analysis, out / "figures", trajectory)), *extra_sections]
     atomic_files.write_text(out / "summary.md", render_markdown(sections))
     atomic_files.write_text(out / "report.html", render_html(sections))
     paths = {"report": out / "report.html", "summary": out / "summary.md", "figures": out / "figures"}

@@ -180,3 +180,50 @@ def study(study_file: Path, dry_run: bool, warmup: int, warmup_max_tokens: int |
     if unfinished:
         click.echo(f"incomplete families: {', '.join(unfinished)} (rerun the same command to resume)", err=True)
     sys.exit(0 if result.ok else 1)
+
+
+@click.command()
+@click.option("--out", "out_dir", default="warmth-controls", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Data, adapters, logs, reports and the table.")
+@click.option("--questions", type=int, default=None,
+              help="Questions evaluated per task, the tasks' seeded draw (default 12, the full demo's; at least 6).")
+@click.option("--train-questions", type=int, default=None,
+              help="Held-out questions per task the adapters are trained on (default 12; fewer when the set has "
+                   "fewer).")
+@click.option("--tasks", default=",".join(STUDY_DATASETS), show_default=True, help="Comma-separated study tasks.")
+@click.option("--epochs", type=float, default=None, help="Training epochs of both adapters (default 2).")
+@click.option("--lr", type=float, default=None, help="Learning rate of both adapters (default 2e-3).")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+              help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download; "
+                   "else the shipped question set).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the question draws, of the LoRA initialisation and of the data order.")
+def controls(out_dir: Path, questions: int | None, train_questions: int | None, tasks: str,
+             epochs: float | None, lr: float | None, data_dir: str | None, seed: int) -> None:
+    """Known-answer controls: train a planted sycophant and a null adapter of the bundled model on held-out
+    questions, evaluate them with the base, and show the gate fails the first on the belief family and passes the
+    second. Exit 1 when a control does not come out as expected. Rerunning the same command resumes.
+    """
+    from inspect_warmth.analysis.controls import lines
+    from inspect_warmth.models.bundled import bundled_model_dir
+    from inspect_warmth.run.controls import control_settings, run_controls
+    from inspect_warmth.run.demo import find_benchmarks
+
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    unknown = [t for t in names if t not in STUDY_DATASETS]
+    if unknown or not names:
+        raise click.BadParameter(f"{', '.join(unknown) or 'empty'}: expected some of {', '.join(STUDY_DATASETS)}",
+                                 param_hint="--tasks")
+    settings = control_settings(questions=questions, train_questions=train_questions, epochs=epochs, lr=lr)
+    bench_dir, bench_text = find_benchmarks(data_dir)
+    click.echo(f"questions: {bench_text}", err=True)
+    try:
+        rows = run_controls(out_dir.resolve(), base=str(bundled_model_dir()), settings=settings, tasks=names,
+                            data_dir=bench_dir or None, source=bench_text.split(";")[0], seed=seed)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in lines(rows):
+        click.echo(line)
+    click.echo(f"table: {out_dir / 'controls.md'}, {out_dir / 'controls.csv'}; figure: "
+               f"{out_dir / 'figures' / 'controls.png'}")
+    sys.exit(0 if all(r.as_expected for r in rows) else 1)

@@ -344,6 +344,17 @@ def frontier_line(table: Any, chosen: float | None) -> str:
             f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): {pick}")
 
 
+def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, seed: int) -> list[Any]:
+    """The known-answer controls (:mod:`inspect_warmth.run.controls`) on the demo's question set (the full demo's
+    draw of 12 per task, also with ``--quick``: 3 questions cannot show a difference), into
+    ``out/controls``; returns their rows (:class:`inspect_warmth.analysis.controls.ControlRow`), which the report's
+    section "What the gate can see" shows."""
+    from inspect_warmth.run.controls import control_settings, run_controls
+
+    return run_controls(out / "controls", base=base_dir, settings=control_settings(), data_dir=bench_dir or None,
+                        source=bench_text.split(";")[0], seed=seed)
+
+
 @click.command()
 @click.option("--out", "out_dir", default="warmth-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the data, checkpoints, logs and report go.")
@@ -357,11 +368,16 @@ def frontier_line(table: Any, chosen: float | None) -> str:
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Directory of the original benchmark files (default: INSPECT_WARMTH_DATA, cache or download).")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--controls/--no-controls", default=False, show_default=True,
+              help="Also train a planted sycophant and a null adapter on held-out questions and show the gate "
+                   "fails the first and passes the second (inspect-warmth controls). Off by default: two more LoRA "
+                   "trainings and a third evaluated variant take far longer than the demo's promised minutes on "
+                   "two CPU cores.")
 @click.option("--overwrite", is_flag=True, help="If --out holds a demo made with other settings, delete that demo's "
               "outputs and start afresh (without it the demo stops and says what differs; a rerun with the same "
               "settings resumes).")
 def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
-         data_dir: str | None, seed: int, overwrite: bool) -> None:
+         data_dir: str | None, seed: int, controls: bool, overwrite: bool) -> None:
     """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes.
 
     Rerunning the same command resumes: finished steps in --out are reused.
@@ -373,14 +389,16 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
     out = Path(out_dir).resolve()  # the adapters' model names hold this path: the same from any working directory
     try:
         with directory_lock(out, "--out"):
-            run_demo(out, quick, grader, judge_context, rewriter, data_dir, seed, overwrite)
+            run_demo(out, quick, grader, judge_context, rewriter, data_dir, seed, controls, overwrite)
     except DirectoryBusy as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
-             data_dir: str | None, seed: int, overwrite: bool) -> None:
-    """The demo's six steps in ``out`` (an absolute path the caller holds: :func:`demo`)."""
+             data_dir: str | None, seed: int, controls: bool, overwrite: bool) -> None:
+    """The demo's steps in ``out`` (an absolute path the caller holds: :func:`demo`)."""
+    from inspect_warmth.analysis.controls import controls_section
+    from inspect_warmth.analysis.controls import lines as control_lines
     from inspect_warmth.analysis.figures import read_trajectory
     from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
     from inspect_warmth.analysis.responses import load_responses
@@ -400,7 +418,7 @@ def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rew
         click.echo(f"  - {line}", err=True)
 
     click.echo(plan_line, err=True)
-    total = 6
+    total = 7 if controls else 6
     _step(1, total, "bundled model")
     click.echo(f"base checkpoint: {base_dir}", err=True)
 
@@ -419,11 +437,17 @@ def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rew
     click.echo(f"questions: {bench_text}", err=True)
     logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed, judge_context)
 
-    _step(6, total, "analysis")
+    control_rows = []
+    if controls:
+        _step(6, total, "known-answer controls: a planted sycophant and a null, through the same chain and gate")
+        control_rows = controls_step(out, str(base_dir), bench_dir, bench_text, seed)
+
+    _step(total, total, "analysis")
     responses = load_responses([logs])
     analysis = analyze_responses(responses, base="original", candidate="warm")
     report_dir = out / "report"
-    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv))
+    extra = [controls_section(control_rows, report_dir / "figures")] if control_rows else []
+    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv), extra)
     json_path = write_json(analysis, report_dir / "analysis.json")
     frontier, chosen = warmth_frontier(responses, epochs, trajectory_csv, report_dir)
 
@@ -435,7 +459,7 @@ def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rew
     for line in engines:
         click.echo(line.split("\n")[0])
     for line in [*headline(responses, trajectory_csv), pushback_line(analysis.pushback),
-                 frontier_line(frontier, chosen)]:
+                 frontier_line(frontier, chosen), *control_lines(control_rows)]:
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
                "the finding: read differences marked 'within noise' as no evidence either way.")
