@@ -212,10 +212,10 @@ def test_evaluation_logs_of_other_tasks_stop_with_the_directory_and_what_differs
     from contextlib import contextmanager
 
     from inspect_ai.model._providers.mockllm import MockLLM
-    from inspect_warmth.providers import vllm_engine
 
     from inspect_warmth.demo_data import benchmarks_dir
     from inspect_warmth.run import demo as demo_module
+    from inspect_warmth.run import vllm_engine
 
     async def count_tokens(self: Any, *args: Any, **kwargs: Any) -> int:  # instead of a tiktoken download
         return 1

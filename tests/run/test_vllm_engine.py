@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from inspect_warmth.providers import vllm_engine
 
+from inspect_warmth.run import vllm_engine
 from inspect_warmth.run.vllm_engine import (
     Engine,
     engine_for,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +139,9 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     ``frontier.png`` under ``out``; return the :class:`Frontier`. ``warmth_scorer`` replaces SocioT (tests)."""
     from inspect_warmth.analysis.frontier import frontier_table, response_errors, write_frontier
     from inspect_warmth.analysis.responses import responses_from_logs
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions, run_trajectory
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions, score_run
+    from inspect_warmth.run.trajectory import generate_replies
+    from inspect_warmth.run.vllm_engine import engine_for
 
     if options.scorer == "judge" and not options.grader:
         raise FrontierError("--scorer judge needs --grader MODEL (e.g. openai/gpt-4o-2024-08-06)")
@@ -148,16 +150,21 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     engine, notes = resolve_engine(options.engine)
     points = checkpoints(run, engine, options.base_model)
     out.mkdir(parents=True, exist_ok=True)
-    eval_args = {"max_tokens": options.max_tokens} if options.max_tokens else {}
-    logs = evaluate_checkpoints(points, options.tasks, samples=options.samples, scorer=options.scorer,
-                                grader=options.grader, data_dir=options.data_dir, seed=options.seed,
-                                log_dir=out / "logs", say=notes.append, **eval_args)
-    errors = response_errors(responses_from_logs([log for epoch_logs in logs.values() for log in epoch_logs]),
-                             {f"epoch-{epoch:g}": epoch for epoch in logs}, options.scorer)
+    eval_args: dict[str, Any] = {"max_tokens": options.max_tokens} if options.max_tokens else {}
     warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
                                        lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
                                        max_new_tokens=options.max_tokens or 300, base_model=options.base_model)
-    warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
+    # one engine for the evaluation and the warmth replies (one vLLM server, every epoch an adapter)
+    with engine_for({f"epoch-{p.epoch:g}": p.model for p in points}, say=notes.append) as served:
+        running = [replace(p, model=served.variants[f"epoch-{p.epoch:g}"]) for p in points]
+        logs = evaluate_checkpoints(running, options.tasks, samples=options.samples, scorer=options.scorer,
+                                    grader=options.grader, data_dir=options.data_dir, seed=options.seed,
+                                    log_dir=out / "logs", **eval_args)
+        generate_replies(run, warmth_options, served.variants, model_args=served.model_args,
+                         max_connections=served.max_connections, say=notes.append)
+    errors = response_errors(responses_from_logs([log for epoch_logs in logs.values() for log in epoch_logs]),
+                             {f"epoch-{epoch:g}": epoch for epoch in logs}, options.scorer)
+    warmth = score_run(run, warmth_options, scorer=warmth_scorer)
     table, chosen = frontier_table(errors, warmth, options.max_error_increase_pp)
     write_frontier(table, errors, options.max_error_increase_pp, out)
     if chosen is None:
