@@ -82,11 +82,12 @@ def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[t
 
 def evaluate_checkpoints(
     points: Sequence[Checkpoint], tasks: Sequence[str], *, samples: int, scorer: str, grader: str | None,
-    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None, **eval_args: Any,
+    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None,
+    display: str = "plain", **eval_args: Any,
 ) -> dict[float, list[EvalLog]]:
     """Run the study ``tasks`` (template ``original``, no context) on every checkpoint, one ``eval`` per
-    checkpoint inside one engine (one vLLM server for all of them); returns the logs by epoch.
-    ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
+    checkpoint inside one engine (one vLLM server for all of them), with Inspect's progress ``display``; returns
+    the logs by epoch. ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
     """
     from inspect_ai import eval as inspect_eval
 
@@ -102,7 +103,7 @@ def evaluate_checkpoints(
         for point in points:
             model = running[f"epoch-{point.epoch:g}"]
             logs = inspect_eval([f"inspect_warmth/{t}" for t in tasks], task_args=task_args, model=model,
-                                model_roles=roles, log_dir=str(log_dir), display="none",
+                                model_roles=roles, log_dir=str(log_dir), display=display,  # type: ignore[arg-type]
                                 metadata={"variant": f"epoch-{point.epoch:g}"}, max_connections=connections,
                                 **eval_args)
             for log in logs:

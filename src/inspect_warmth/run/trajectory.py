@@ -111,7 +111,7 @@ def generate_replies(run: Path, options: TrajectoryOptions, running: dict[str, s
         absent = [epoch_variant(e) for e in todo if epoch_variant(e) not in names]
         if absent:
             raise ValueError(f"the engine runs no model for {', '.join(absent)} of {run}")
-        models = {e: get_model(names[epoch_variant(e)], **args.get(epoch_variant(e), {})) for e in todo}
+        models = {e: get_model(names[epoch_variant(e)], memoize=False, **args.get(epoch_variant(e), {})) for e in todo}
         asyncio.run(_generate(todo, models, options, replies_file(run, options), source, connections))
 
     if running is not None:
