@@ -36,7 +36,10 @@ def run_demo(out: Path, full: bool) -> None:
 
 
 def print_timings(out: Path) -> None:
-    timings = json.loads((out / "demo.json").read_text())["timings"]
+    timings = json.loads((out / "demo.json").read_text()).get("timings")
+    if timings is None:
+        print(f"{out / 'demo.json'} records no times (a demo made before they were recorded)")
+        return
     print(f"\n{'step':<12}{'seconds':>10}")
     for step, seconds in timings["steps_s"].items():
         print(f"{step:<12}{seconds:>10.1f}")
@@ -124,10 +127,12 @@ def main() -> None:
         run_demo(out, args.full)
     print_timings(out)
 
+    from dataclasses import fields
+
     from inspect_warmth.finetune.trajectory import TrajectoryOptions, load_prompts
 
-    recorded = json.loads((out / "warm-smollm2" / "trajectory.options.json").read_text())
-    options = TrajectoryOptions(**recorded)
+    recorded = json.loads((out / "trajectory.options.json").read_text())
+    options = TrajectoryOptions(**{f.name: recorded[f.name] for f in fields(TrajectoryOptions) if f.name in recorded})
     prompts = load_prompts(Path(options.validation_dir), options.limit)
     run = out / "warm-smollm2"
     begin = time.perf_counter()
