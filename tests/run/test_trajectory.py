@@ -34,3 +34,14 @@ def test_prompts_become_inspect_messages_or_stop_naming_file_prompt_and_role() -
 
 def test_epoch_variants_name_the_base_epoch_0() -> None:
     assert [epoch_variant(e) for e in (0.0, 0.5, 2.0)] == ["epoch-0", "epoch-0.5", "epoch-2"]
+
+
+def test_demo_benchmark_needs_a_demo_to_compare_on() -> None:
+    """``benchmarks/demo.py --no-demo`` without ``--out`` stops naming the flag it needs. Unit: one command line."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "demo.py"
+    result = subprocess.run([sys.executable, str(script), "--no-demo"], capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 2 and "--no-demo needs --out DIR" in result.stderr, result.stderr
