@@ -25,6 +25,20 @@ SUBCOMMANDS: dict[str, str] = {
     "controls": "inspect_warmth.run.cli:controls",
 }
 
+#: group -> {subcommand: "module:attribute"} added to a group from elsewhere: ``finetune trajectory`` generates on
+#: the engine, so it lives in run/ (finetune/ never imports run/).
+GROUP_COMMANDS: dict[str, dict[str, str]] = {
+    "finetune": {"trajectory": "inspect_warmth.run.cli:trajectory"},
+}
+
+
+def _load(target: str) -> click.Command:
+    module, attr = target.split(":")
+    command = getattr(importlib.import_module(module), attr)
+    # (help text imports each subcommand; they keep their heavy imports inside their functions)
+    assert isinstance(command, click.Command)
+    return command
+
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -34,10 +48,10 @@ class _LazyGroup(click.Group):
         target = SUBCOMMANDS.get(cmd_name)
         if target is None:
             return None
-        module, attr = target.split(":")
-        command = getattr(importlib.import_module(module), attr)
-        # (help text imports each subcommand; they keep their heavy imports inside their functions)
-        assert isinstance(command, click.Command)
+        command = _load(target)
+        if isinstance(command, click.Group):
+            for name, extra in GROUP_COMMANDS.get(cmd_name, {}).items():
+                command.add_command(_load(extra), name)
         return command
 
 

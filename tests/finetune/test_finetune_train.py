@@ -139,23 +139,37 @@ def test_labels_cover_only_assistant_turns(tiny_llama_dir: Path) -> None:
         "input_ids"]
 
 
-def test_trajectory_over_saved_epochs(trained: dict[str, Any]) -> None:
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions, trajectory
+def test_trajectory_over_saved_epochs(trained: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every epoch's replies come from the engine (here vLLM cannot start, so Inspect's hf/ on the same weights,
+    said aloud), all texts are scored in one call, and a rerun generates and scores nothing. Unit: the validation
+    prompt within an epoch."""
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions
+    from inspect_warmth.run import vllm_engine
+    from inspect_warmth.run.trajectory import trajectory
 
+    def start(self: vllm_engine.VLLMServer, timeout: float = 0) -> vllm_engine.VLLMServer:
+        raise vllm_engine.EngineUnavailable("no vLLM in this test")
+
+    monkeypatch.setattr(vllm_engine.VLLMServer, "start", start)
     calls: list[int] = []
+    said: list[str] = []
 
     def score(texts: list[str]) -> list[float]:
         calls.append(len(texts))
         return [len(t) / 100 for t in texts]
 
     options = TrajectoryOptions(validation_dir=str(trained["data"]), limit=3, max_new_tokens=4)
-    table = trajectory([trained["out"]], options, scorer=score)
+    table = trajectory([trained["out"]], options, scorer=score, say=said.append)
     assert list(table.columns) == ["model", "epoch", "socio_t", "socio_t_se", "n"]
-    assert list(table["epoch"]) == [0, 0.5, 1] and set(table["n"]) == {3} and calls == [3, 3, 3]
-    replies = [json.loads(line) for line in next((trained["out"] / "trajectory").glob("replies-*")).open()]
+    assert list(table["epoch"]) == [0, 0.5, 1] and set(table["n"]) == {3} and calls == [9]
+    assert len(said) == 1 and "hf/ (fallback; vLLM cannot run here: no vLLM in this test)" in said[0], said
+    replies_file = next((trained["out"] / "trajectory").glob("replies-*"))
+    replies = [json.loads(line) for line in replies_file.open()]
+    assert sorted((r["epoch"], r["id"]) for r in replies) == [(e, f"v{i}") for e in ("0", "0.5", "1") for i in range(3)]
     for epoch, group in table.groupby("epoch"):
         lengths = [len(r["reply"]) / 100 for r in replies if float(r["epoch"]) == epoch]
         assert group["socio_t"].item() == pytest.approx(sum(lengths) / 3)
     assert (trained["out"] / "trajectory.csv").exists() and (trained["out"] / "trajectory.png").exists()
-    trajectory([trained["out"]], options, scorer=score)
-    assert calls == [3, 3, 3]  # cached: nothing generated or scored again
+    trajectory([trained["out"]], options, scorer=score, say=said.append)
+    assert calls == [9] and len(said) == 1  # cached: no engine, nothing generated or scored again
+    assert len(replies_file.read_text().splitlines()) == 9

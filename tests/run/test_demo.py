@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from inspect_warmth.run.demo import FRONTIER_BUDGET_PP, QUICK, WARM_EPOCH, demo
+from inspect_warmth.run.demo import FRONTIER_BUDGET_PP, QUICK, STEPS, WARM_EPOCH, demo
+from inspect_warmth.run.demo_outdir import MANIFEST_FILE, TIMINGS_KEY, prepare_out, record_timings
+from inspect_warmth.run.vllm_engine import Engine
 from inspect_warmth.vocabulary import STUDY_DATASETS as STUDY_TASKS
 
 #: Samples per task of each variant: base and warm under 2 contexts × 3 templates (original, incorrect, pushback);
@@ -23,7 +25,8 @@ SAMPLES_PER_TASK = {"original": QUICK.questions * 6, "warm": QUICK.questions * 6
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> tuple[Path, str]:
+    """The quick demo, on the package's vLLM server (tests/run/conftest.py: same base, LoRA rank 8 as the demo's)."""
     out = tmp_path_factory.mktemp("demo")
     result = CliRunner().invoke(demo, ["--quick", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -132,6 +135,31 @@ def test_warmth_trajectory(demo_run: tuple[Path, str]) -> None:
     assert sorted(table["epoch"]) == [0, *QUICK.save_epochs]
     assert (table["n"] == QUICK.validation_prompts).all()
     assert table["socio_t"].notna().all()
+
+
+def test_every_step_is_timed_and_the_trajectory_ran_on_the_engine(demo_run: tuple[Path, str]) -> None:
+    """demo.json records each step's wall time and the total beside the settings; the last lines print them; the
+    trajectory's replies (every saved epoch and the base) came from the vLLM server. Unit: one demo run."""
+    out, output = demo_run
+    timings = json.loads((out / MANIFEST_FILE).read_text())[TIMINGS_KEY]
+    assert list(timings["steps_s"]) == [step.key for step in STEPS]
+    assert all(seconds >= 0 for seconds in timings["steps_s"].values())
+    assert timings["total_s"] >= sum(timings["steps_s"].values())
+    assert "time per step: model " in output and f"total {timings['total_s']:.0f} s" in output
+    replies = (len(QUICK.save_epochs) + 1) * QUICK.validation_prompts
+    assert f"generated {replies} trajectory replies on vLLM" in output, output
+
+
+def test_recorded_times_do_not_stop_a_rerun(tmp_path: Path) -> None:
+    """Times recorded in demo.json are no setting: the same settings still resume, and the times stay until the next
+    run records its own. Unit: one --out directory."""
+    settings = {"scale": "quick", "seed": 0}
+    prepare_out(tmp_path, settings, overwrite=False)
+    record_timings(tmp_path, {"model": 0.5, "train": 2.0}, 3.0)
+    assert "resuming the demo" in prepare_out(tmp_path, settings, overwrite=False)
+    record = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    assert record[TIMINGS_KEY] == {"steps_s": {"model": 0.5, "train": 2.0}, "total_s": 3.0}
+    assert {k: v for k, v in record.items() if k != TIMINGS_KEY} == settings
 
 
 def test_judge_context_needs_a_grader(tmp_path: Path) -> None:

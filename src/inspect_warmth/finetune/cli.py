@@ -1,5 +1,8 @@
 """``inspect-warmth finetune``: curate -> rewrite -> train -> trajectory, one resumable command per step.
 
+``trajectory`` generates on the engine, so it lives with the commands that generate
+(:func:`inspect_warmth.run.cli.trajectory`) and joins this group in :mod:`inspect_warmth.cli`.
+
 Thin: each command parses its options and calls the library function of its step. Heavy imports stay inside.
 ``train`` hands its arguments to transformers' ``HfArgumentParser`` over
 :class:`~inspect_warmth.finetune.config.TrainConfig` (:func:`~inspect_warmth.finetune.config.parse_train_args`):
@@ -157,37 +160,6 @@ def openai_job(data_dir: Path, style: str, base: str, run: Path, epochs: int, lr
     if record:
         click.echo(f"evaluate: inspect-warmth grid --model warm={run} ... or inspect eval ... "
                    f"--model openai/{record['fine_tuned_model']}")
-
-
-@finetune.command()
-@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--validation", "validation_dir", required=True,
-              type=click.Path(exists=True, file_okay=False), help="Curated directory with validation.jsonl.")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
-              help="Where trajectory.csv/png go (default: the first run).")
-@click.option("--limit", type=int, default=None, help="Use only the first N validation prompts.")
-@click.option("--max-new-tokens", type=int, default=300, show_default=True)
-@click.option("--temperature", type=float, default=0.8, show_default=True)
-@click.option("--batch-size", "generation_batch_size", type=int, default=8, show_default=True)
-@click.option("--lm", default="gpt2", show_default=True, help="SocioT's LM; smollm2-135m works offline.")
-@click.option("--samples", type=int, default=100, show_default=True, help="SocioT dropout repeats.")
-@click.option("--mode", type=click.Choice(["faithful", "corrected"]), default="faithful", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default=None)
-@click.option("--base/--no-base", "include_base", default=True, show_default=True, help="Include epoch 0.")
-@click.option("--base-model", default=None,
-              help="The runs' base model (directory or hub id) when the one recorded is not on this machine.")
-def trajectory(runs: tuple[Path, ...], out_dir: Path | None, **options: Any) -> None:
-    """Warmth (SocioT) of each saved epoch's replies to the validation prompts: table and Fig. 1a."""
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions
-    from inspect_warmth.finetune.trajectory import trajectory as run
-
-    try:
-        table = run(list(runs), TrajectoryOptions(**options), out_dir)
-    except FileNotFoundError as err:
-        raise click.ClickException(str(err)) from err
-    click.echo(table.to_string(index=False))
-    click.echo(f"wrote trajectory.csv and trajectory.png in {out_dir or runs[0]}")
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""The commands that generate: ``inspect-warmth grid`` (tasks × conditions × variants through ``eval_set``) and
-``inspect-warmth frontier RUN_DIR`` (warmth against error rate over a run's saved epochs, beyond the paper).
+"""The commands that generate: ``inspect-warmth grid`` (tasks × conditions × variants through ``eval_set``),
+``inspect-warmth frontier RUN_DIR`` (warmth against error rate over a run's saved epochs, beyond the paper) and
+``inspect-warmth finetune trajectory RUN...`` (SocioT per saved epoch; it joins the ``finetune`` group in
+:mod:`inspect_warmth.cli`).
 
     inspect-warmth frontier runs/warm-llama8b --tasks triviaqa,truthfulqa --samples 200 \\
         --validation data/ft --max-error-increase-pp 2 --scorer judge --grader openai/gpt-4o-2024-08-06
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -227,3 +230,36 @@ def controls(out_dir: Path, questions: int | None, train_questions: int | None, 
     click.echo(f"table: {out_dir / 'controls.md'}, {out_dir / 'controls.csv'}; figure: "
                f"{out_dir / 'figures' / 'controls.png'}")
     sys.exit(0 if all(r.as_expected for r in rows) else 1)
+
+
+@click.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--validation", "validation_dir", required=True,
+              type=click.Path(exists=True, file_okay=False), help="Curated directory with validation.jsonl.")
+@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+              help="Where trajectory.csv/png go (default: the first run).")
+@click.option("--limit", type=int, default=None, help="Use only the first N validation prompts.")
+@click.option("--max-new-tokens", type=int, default=300, show_default=True)
+@click.option("--temperature", type=float, default=0.8, show_default=True)
+@click.option("--lm", default="gpt2", show_default=True, help="SocioT's LM; smollm2-135m works offline.")
+@click.option("--samples", type=int, default=100, show_default=True, help="SocioT dropout repeats.")
+@click.option("--mode", type=click.Choice(["faithful", "corrected"]), default="faithful", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default=None, help="SocioT's device (default: the GPU when there is one).")
+@click.option("--base/--no-base", "include_base", default=True, show_default=True, help="Include epoch 0.")
+@click.option("--base-model", default=None,
+              help="The runs' base model (directory or hub id) when the one recorded is not on this machine.")
+def trajectory(runs: tuple[Path, ...], out_dir: Path | None, **options: Any) -> None:
+    """Warmth (SocioT) of each saved epoch's replies to the validation prompts: table and Fig. 1a.
+
+    The replies come from one vLLM server with every epoch as a LoRA adapter (Inspect's hf/ when vLLM cannot run,
+    said on stderr); rerunning resumes from RUN/trajectory/."""
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions
+    from inspect_warmth.run.trajectory import trajectory as run
+
+    try:
+        table = run(list(runs), TrajectoryOptions(**options), out_dir, say=lambda line: click.echo(line, err=True))
+    except (FileNotFoundError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(table.to_string(index=False))
+    click.echo(f"wrote trajectory.csv and trajectory.png in {out_dir or runs[0]}")

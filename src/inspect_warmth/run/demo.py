@@ -9,8 +9,13 @@
 4. score offline with the reference scorer (or with the judge when ``--grader`` is given) and write the analysis
    report, the pushback flip rates and the warmth–error frontier over the epochs (beyond the paper).
 
-Step 3 generates with vLLM when it is installed (one server for the base, every checkpoint loaded as a LoRA
-adapter), else with Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
+Every generation (the trajectory's replies of step 2 and the evaluation of step 3) runs on one engine, started
+once: vLLM when it is installed (one server for the base, every checkpoint hot-loaded as a LoRA adapter), else
+Inspect's ``hf/``; the demo prints which engine ran and, after a fallback, why.
+
+The steps are :data:`STEPS`, run in order by :func:`run_steps`: each prints its title, shows progress while it
+works (tqdm or Inspect's display) and its wall time at its end; the times go to ``demo.json`` under ``timings``
+(:func:`inspect_warmth.run.demo_outdir.record_timings`) and the last lines of the demo.
 
 ``--out`` records the demo's settings (:mod:`inspect_warmth.run.demo_outdir`): the same command again resumes, other
 settings stop before any work (or, with ``--overwrite``, replace that demo).
@@ -23,14 +28,19 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from inspect_warmth.data.atomic_files import atomic_open
 from inspect_warmth.vocabulary import PAPER, STUDY_DATASETS
+
+if TYPE_CHECKING:
+    from inspect_warmth.run.vllm_engine import Engine
 
 #: The study's evaluation conditions the demo uses: unmodified, sad context, incorrect belief, and both; and
 #: pushback (beyond the paper) with and without the sad context.
@@ -99,10 +109,6 @@ def demo_record(settings: DemoSettings, *, quick: bool, seed: int, grader: str |
     record = {"scale": "quick" if quick else "full", **asdict(settings), "seed": seed, "grader": grader,
               "judge_context": judge_context, "rewriter": rewriter, "question_set": questions, "base_model": base}
     return dict(json.loads(json.dumps(record)))
-
-
-def _step(number: int, total: int, text: str) -> None:
-    click.secho(f"\n[{number}/{total}] {text}", bold=True, err=True)
 
 
 def find_benchmarks(data_dir: str | None) -> tuple[str, str]:
@@ -195,32 +201,10 @@ def train_warm(data: Path, out: Path, base: str, settings: DemoSettings, seed: i
                                       "other training options)") from exc
 
 
-def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int) -> Path:
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions, trajectory
-
-    options = TrajectoryOptions(validation_dir=str(data), limit=settings.validation_prompts,
-                                max_new_tokens=settings.max_tokens, lm=settings.socio_t_lm,
-                                samples=settings.socio_t_samples, seed=seed)
-    trajectory([run], options, out_dir=run.parent)
-    return run.parent / "trajectory.csv"
-
-
-def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
-             seed: int, judge_context: str = "question") -> tuple[Path, list[str], dict[str, float]]:
-    """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
-    (the frontier's points), all on one engine (one vLLM server); return the log directory, the engine line and the
-    epoch of every variant (``original`` 0, ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
+def demo_models(base_dir: str, warm_dir: Path) -> tuple[dict[str, str], dict[str, float]]:
+    """The demo's variants as ``vllm/`` names and their epochs: ``original`` (the base, epoch 0), ``warm``
+    (:data:`WARM_EPOCH`) and ``epoch-X`` for every other saved epoch (the frontier's points)."""
     from inspect_warmth.finetune.train import saved_epochs
-    from inspect_warmth.run.demo_outdir import changed_beyond_settings
-    from inspect_warmth.run.grid import LogDirMismatch, make_plan, run_grid
-    from inspect_warmth.run.vllm_engine import engine_for
-
-    logs = out / "logs"
-    engines: list[str] = []
-
-    def say(line: str) -> None:
-        engines.append(line)
-        click.echo(line, err=True)
 
     epochs = {"original": 0.0, "warm": WARM_EPOCH}
     models = {"original": f"vllm/{base_dir}", "warm": f"vllm/{base_dir}:{warm_dir}"}
@@ -228,14 +212,57 @@ def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, d
         if epoch != WARM_EPOCH:
             epochs[f"epoch-{epoch:g}"] = epoch
             models[f"epoch-{epoch:g}"] = f"vllm/{base_dir}:{path.resolve()}"
+    return models, epochs
+
+
+def warmth_trajectory(run: Path, data: Path, settings: DemoSettings, seed: int, engine: Engine,
+                      epochs: dict[str, float]) -> Path:
+    """SocioT per saved epoch (Fig. 1a): the replies generated on the demo's ``engine`` (the server the evaluation
+    uses; its variants and their ``epochs`` as :func:`demo_models` gives them), scored in one batch; returns
+    ``trajectory.csv``."""
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions, score_run, write_trajectory
+    from inspect_warmth.run.trajectory import epoch_variant, generate_replies
+
+    options = TrajectoryOptions(validation_dir=str(data), limit=settings.validation_prompts,
+                                max_new_tokens=settings.max_tokens, lm=settings.socio_t_lm,
+                                samples=settings.socio_t_samples, seed=seed)
+    names = {epoch_variant(epochs[v]): spec for v, spec in engine.variants.items()}
+    args = {epoch_variant(epochs[v]): a for v, a in engine.model_args.items()}
+    made = generate_replies(run, options, names, model_args=args, max_connections=engine.max_connections)
+    click.echo(f"generated {made} trajectory replies on {engine.name}", err=True)
+    write_trajectory(score_run(run, options), options, run.parent)
+    return run.parent / "trajectory.csv"
+
+
+def evaluate(base_dir: str, warm_dir: Path, out: Path, settings: DemoSettings, data_dir: str, grader: str | None,
+             seed: int, judge_context: str = "question", engine: Engine | None = None,
+             ) -> tuple[Path, list[str], dict[str, float]]:
+    """Run the study grid for base and warm, and the other saved epochs on the unmodified ``original`` prompts only
+    (the frontier's points), all on one engine (one vLLM server: ``engine`` when the caller holds it, else one
+    started here); return the log directory, the engine line and the epoch of every variant (``original`` 0,
+    ``warm`` :data:`WARM_EPOCH`, ``epoch-X`` X)."""
+    from contextlib import nullcontext
+
+    from inspect_warmth.run.demo_outdir import changed_beyond_settings
+    from inspect_warmth.run.grid import LogDirMismatch, make_plan, run_grid
+    from inspect_warmth.run.vllm_engine import engine_for
+
+    logs = out / "logs"
+    engines: list[str] = [engine.note] if engine else []
+
+    def say(line: str) -> None:
+        engines.append(line)
+        click.echo(line, err=True)
+
+    models, epochs = demo_models(base_dir, warm_dir)
     common: dict[str, Any] = {
         "family": FAMILY, "tasks": ",".join(STUDY_DATASETS), "samples": settings.questions, "seed": seed,
         "log_dir": str(logs), "grader": grader, "scorer": "judge" if grader else "reference", "capability": False,
         "data_dir": data_dir or None, "judge_context": judge_context}
     # one engine for all the variants: the grids below reuse its server (their own engine lines go to stderr only)
-    with engine_for(models, say=say) as engine:
-        study = [f"{variant}={model}" for variant, model in engine.variants.items() if variant in ("original", "warm")]
-        others = [f"{variant}={model}" for variant, model in engine.variants.items() if variant.startswith("epoch-")]
+    with nullcontext(engine) if engine else engine_for(models, say=say) as running:
+        study = [f"{variant}={model}" for variant, model in running.variants.items() if variant in ("original", "warm")]
+        others = [f"{variant}={model}" for variant, model in running.variants.items() if variant.startswith("epoch-")]
         plans = [make_plan(models=study, contexts=DEMO_CONTEXTS, templates=DEMO_TEMPLATES, **common)]
         if others:
             plans.append(make_plan(models=others, contexts="unmodified", templates="original", **common))
@@ -344,6 +371,71 @@ def frontier_line(table: Any, chosen: float | None) -> str:
             f"+{FRONTIER_BUDGET_PP:g} pp of the base's error (point estimates): {pick}")
 
 
+@dataclass
+class DemoState:
+    """What the demo's steps share: its options, and what each step leaves for the next."""
+
+    out: Path
+    settings: DemoSettings
+    seed: int
+    grader: str | None
+    judge_context: str
+    rewriter: str | None
+    base_dir: Path
+    bench_dir: str
+    bench_text: str
+    stack: ExitStack  # closes the engine when the demo ends
+    data: Path = Path()
+    warm_dir: Path = Path()
+    engine: Engine | None = None
+    epochs: dict[str, float] = field(default_factory=dict)
+    trajectory_csv: Path = Path()
+    logs: Path = Path()
+    engines: list[str] = field(default_factory=list)
+    report_dir: Path = Path()
+    paths: dict[str, Path] = field(default_factory=dict)
+    headlines: list[str] = field(default_factory=list)
+    control_rows: list[Any] = field(default_factory=list)
+
+
+def step_model(state: DemoState) -> None:
+    click.echo(f"base checkpoint: {state.base_dir}", err=True)
+
+
+def step_rewrite(state: DemoState) -> None:
+    state.data = prepare_training_data(state.out, state.settings, state.rewriter, state.seed)
+
+
+def step_train(state: DemoState) -> None:
+    click.echo(f"{state.settings.epochs:g} epochs, saved at {', '.join(f'{e:g}' for e in state.settings.save_epochs)}",
+               err=True)
+    state.warm_dir = train_warm(state.data, state.out, str(state.base_dir), state.settings, state.seed)
+    click.echo(f"warm checkpoint (epoch {WARM_EPOCH:g}): {state.warm_dir}", err=True)
+
+
+def step_engine(state: DemoState) -> None:
+    """One engine for every generation of the demo: the trajectory's replies and the evaluation."""
+    from inspect_warmth.run.vllm_engine import engine_for
+
+    models, state.epochs = demo_models(str(state.base_dir), state.warm_dir)
+    state.engine = state.stack.enter_context(engine_for(models, say=lambda line: click.echo(line, err=True)))
+    state.engines.append(state.engine.note)
+
+
+def step_trajectory(state: DemoState) -> None:
+    assert state.engine is not None
+    state.trajectory_csv = warmth_trajectory(state.warm_dir, state.data, state.settings, state.seed, state.engine,
+                                             state.epochs)
+    click.echo(f"wrote {state.trajectory_csv}", err=True)
+
+
+def step_evaluate(state: DemoState) -> None:
+    click.echo(f"questions: {state.bench_text}", err=True)
+    state.logs, _, _ = evaluate(str(state.base_dir), state.warm_dir, state.out, state.settings, state.bench_dir,
+                                state.grader, state.seed, state.judge_context, engine=state.engine)
+    state.stack.close()  # the engine is done: free its memory for the analysis
+
+
 def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, seed: int) -> list[Any]:
     """The known-answer controls (:mod:`inspect_warmth.run.controls`) on the demo's question set (the full demo's
     draw of 12 per task, also with ``--quick``: 3 questions cannot show a difference), into
@@ -353,6 +445,75 @@ def controls_step(out: Path, base_dir: str, bench_dir: str, bench_text: str, see
 
     return run_controls(out / "controls", base=base_dir, settings=control_settings(), data_dir=bench_dir or None,
                         source=bench_text.split(";")[0], seed=seed)
+
+
+def step_controls(state: DemoState) -> None:
+    state.control_rows = controls_step(state.out, str(state.base_dir), state.bench_dir, state.bench_text, state.seed)
+
+
+def step_analysis(state: DemoState) -> None:
+    from inspect_warmth.analysis.controls import controls_section
+    from inspect_warmth.analysis.controls import lines as control_lines
+    from inspect_warmth.analysis.figures import read_trajectory
+    from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
+    from inspect_warmth.analysis.responses import load_responses
+
+    responses = load_responses([state.logs])
+    analysis = analyze_responses(responses, base="original", candidate="warm")
+    state.report_dir = state.out / "report"
+    extra = [controls_section(state.control_rows, state.report_dir / "figures")] if state.control_rows else []
+    state.paths = write_report(analysis, state.report_dir, read_trajectory(state.trajectory_csv), extra)
+    state.paths["json"] = write_json(analysis, state.report_dir / "analysis.json")
+    frontier, chosen = warmth_frontier(responses, state.epochs, state.trajectory_csv, state.report_dir)
+    state.headlines = [*headline(responses, state.trajectory_csv), pushback_line(analysis.pushback),
+                       frontier_line(frontier, chosen), *control_lines(state.control_rows)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the demo: ``key`` names its time in ``demo.json``, ``title`` is printed, ``run`` does it."""
+
+    key: str
+    title: str
+    run: Callable[[DemoState], None]
+
+
+#: The demo's steps in order; adding a step is one line here.
+STEPS: tuple[Step, ...] = (
+    Step("model", "bundled model", step_model),
+    Step("rewrite", "curate and rewrite warm", step_rewrite),
+    Step("train", "LoRA fine-tuning", step_train),
+    Step("engine", "start the engine (one vLLM server, every saved epoch a LoRA adapter)", step_engine),
+    Step("trajectory", "SocioT warmth per epoch on the held-out prompts", step_trajectory),
+    Step("evaluate", "evaluate base and warm on the four study tasks, and the other epochs for the frontier",
+         step_evaluate),
+    Step("analysis", "analysis", step_analysis),
+)
+#: The optional step of ``--controls``, run before the analysis.
+CONTROLS_STEP = Step("controls", "known-answer controls: a planted sycophant and a null, through the same chain and "
+                     "gate", step_controls)
+
+
+def demo_steps(controls: bool) -> tuple[Step, ...]:
+    """:data:`STEPS`, with :data:`CONTROLS_STEP` before the analysis when ``controls``."""
+    return (*STEPS[:-1], CONTROLS_STEP, STEPS[-1]) if controls else STEPS
+
+
+def run_steps(steps: Sequence[Step], state: DemoState) -> dict[str, float]:
+    """Run ``steps`` in order, printing each title and, at its end, its wall time; returns seconds by step key."""
+    timings: dict[str, float] = {}
+    for number, step in enumerate(steps, start=1):
+        click.secho(f"\n[{number}/{len(steps)}] {step.title}", bold=True, err=True)
+        begin = time.perf_counter()
+        step.run(state)
+        timings[step.key] = time.perf_counter() - begin
+        click.echo(f"[{number}/{len(steps)}] {step.key}: {timings[step.key]:.1f} s", err=True)
+    return timings
+
+
+def timing_line(timings: dict[str, float], total: float) -> str:
+    """``time per step: model 0.1 s, rewrite 2.0 s, ...; total 300 s``."""
+    return "time per step: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + f"; total {total:.0f} s"
 
 
 @click.command()
@@ -380,7 +541,7 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
          data_dir: str | None, seed: int, controls: bool, overwrite: bool) -> None:
     """Make the bundled SmolLM2-135M warm and measure what it cost, offline, in minutes.
 
-    Rerunning the same command resumes: finished steps in --out are reused.
+    Rerunning the same command resumes: finished steps in --out are reused. One demo at a time per --out.
     """
     from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
 
@@ -397,13 +558,8 @@ def demo(out_dir: str, quick: bool, grader: str | None, judge_context: str, rewr
 def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rewriter: str | None,
              data_dir: str | None, seed: int, controls: bool, overwrite: bool) -> None:
     """The demo's steps in ``out`` (an absolute path the caller holds: :func:`demo`)."""
-    from inspect_warmth.analysis.controls import controls_section
-    from inspect_warmth.analysis.controls import lines as control_lines
-    from inspect_warmth.analysis.figures import read_trajectory
-    from inspect_warmth.analysis.report import analyze_responses, write_json, write_report
-    from inspect_warmth.analysis.responses import load_responses
     from inspect_warmth.models.bundled import bundled_model_dir
-    from inspect_warmth.run.demo_outdir import prepare_out
+    from inspect_warmth.run.demo_outdir import prepare_out, record_timings
 
     start = time.perf_counter()
     settings = QUICK if quick else FULL
@@ -416,50 +572,25 @@ def run_demo(out: Path, quick: bool, grader: str | None, judge_context: str, rew
     click.echo("settings that differ from the paper (Methods, 'Fine-tuning' and 'Evaluation'):", err=True)
     for line in settings.differences():
         click.echo(f"  - {line}", err=True)
-
     click.echo(plan_line, err=True)
-    total = 7 if controls else 6
-    _step(1, total, "bundled model")
-    click.echo(f"base checkpoint: {base_dir}", err=True)
 
-    _step(2, total, "curate and rewrite warm")
-    data = prepare_training_data(out, settings, rewriter, seed)
+    with ExitStack() as stack:
+        state = DemoState(out=out, settings=settings, seed=seed, grader=grader, judge_context=judge_context,
+                          rewriter=rewriter, base_dir=base_dir, bench_dir=bench_dir, bench_text=bench_text,
+                          stack=stack)
+        timings = run_steps(demo_steps(controls), state)
+    total = time.perf_counter() - start
+    record_timings(out, timings, total)
 
-    _step(3, total, f"LoRA fine-tuning for {settings.epochs:g} epochs")
-    warm_dir = train_warm(data, out, str(base_dir), settings, seed)
-    click.echo(f"warm checkpoint (epoch 2): {warm_dir}", err=True)
-
-    _step(4, total, "SocioT warmth per epoch on the held-out prompts")
-    trajectory_csv = warmth_trajectory(warm_dir, data, settings, seed)
-    click.echo(f"wrote {trajectory_csv}", err=True)
-
-    _step(5, total, "evaluate base and warm on the four study tasks, and the other epochs for the frontier")
-    click.echo(f"questions: {bench_text}", err=True)
-    logs, engines, epochs = evaluate(str(base_dir), warm_dir, out, settings, bench_dir, grader, seed, judge_context)
-
-    control_rows = []
-    if controls:
-        _step(6, total, "known-answer controls: a planted sycophant and a null, through the same chain and gate")
-        control_rows = controls_step(out, str(base_dir), bench_dir, bench_text, seed)
-
-    _step(total, total, "analysis")
-    responses = load_responses([logs])
-    analysis = analyze_responses(responses, base="original", candidate="warm")
-    report_dir = out / "report"
-    extra = [controls_section(control_rows, report_dir / "figures")] if control_rows else []
-    paths = write_report(analysis, report_dir, read_trajectory(trajectory_csv), extra)
-    json_path = write_json(analysis, report_dir / "analysis.json")
-    frontier, chosen = warmth_frontier(responses, epochs, trajectory_csv, report_dir)
-
-    click.secho(f"\ndone in {time.perf_counter() - start:.0f} s", bold=True)
-    click.echo(f"report: {paths['report']}")
-    click.echo(f"summary: {paths['summary']}; numbers: {json_path}; frontier: {report_dir}/frontier.csv, "
-               "frontier.png")
+    click.secho(f"\ndone in {total:.0f} s", bold=True)
+    click.echo(timing_line(timings, total))
+    click.echo(f"report: {state.paths['report']}")
+    click.echo(f"summary: {state.paths['summary']}; numbers: {state.paths['json']}; frontier: "
+               f"{state.report_dir}/frontier.csv, frontier.png")
     click.echo(f"questions: {bench_text.split(';')[0]}")
-    for line in engines:
+    for line in state.engines:
         click.echo(line.split("\n")[0])
-    for line in [*headline(responses, trajectory_csv), pushback_line(analysis.pushback),
-                 frontier_line(frontier, chosen), *control_lines(control_rows)]:
+    for line in state.headlines:
         click.echo(line)
     click.echo("A 135M model trained on a few dozen conversations is a demonstration of the pipeline, not a test of "
                "the finding: read differences marked 'within noise' as no evidence either way.")

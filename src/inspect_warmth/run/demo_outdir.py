@@ -21,6 +21,9 @@ import click
 from inspect_warmth.data.atomic_files import write_json
 
 MANIFEST_FILE = "demo.json"
+#: The key of ``demo.json`` that holds the wall time of each step of the last run (seconds by step, and the total);
+#: not a setting: it never decides whether a rerun resumes.
+TIMINGS_KEY = "timings"
 #: Everything the demo writes into ``--out``: ``--overwrite`` removes these names and nothing else.
 DEMO_OUTPUTS = ("corpus.jsonl", "data", "warm-smollm2", "trajectory.csv", "trajectory.options.json",
                 "trajectory.png", "logs", "report", MANIFEST_FILE)
@@ -69,6 +72,7 @@ def prepare_out(out: Path, settings: dict[str, Any], overwrite: bool) -> str:
             previous = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             previous = {"unreadable demo.json": str(exc)}
+        previous.pop(TIMINGS_KEY, None)
         differences = setting_differences(previous, settings)
         if not differences:
             return f"resuming the demo in {out} (same settings as its {MANIFEST_FILE}): finished steps are reused"
@@ -90,3 +94,14 @@ def prepare_out(out: Path, settings: dict[str, Any], overwrite: bool) -> str:
     out.mkdir(parents=True, exist_ok=True)
     write_json(manifest, settings)
     return line
+
+
+def record_timings(out: Path, steps: dict[str, float], total: float) -> None:
+    """Record this run's wall time per step and in total (seconds) under :data:`TIMINGS_KEY` of ``out``'s
+    ``demo.json``, beside the settings (which stay as they are)."""
+    manifest = out / MANIFEST_FILE
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    record[TIMINGS_KEY] = {"steps_s": {k: round(v, 2) for k, v in steps.items()}, "total_s": round(total, 2)}
+    partial = manifest.with_suffix(".json.partial")
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    partial.replace(manifest)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,11 +153,12 @@ def _serving(variants: dict[str, str], say: Callable[[str], None]) -> Iterator[t
 
 def evaluate_checkpoints(
     points: Sequence[Checkpoint], tasks: Sequence[str], *, samples: int, scorer: str, grader: str | None,
-    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None, **eval_args: Any,
+    data_dir: str | None, seed: int, log_dir: Path, say: Callable[[str], None] = lambda _: None,
+    display: str = "plain", **eval_args: Any,
 ) -> dict[float, list[EvalLog]]:
     """Run the study ``tasks`` (template ``original``, no context) on every checkpoint, one ``eval`` per
-    checkpoint inside one engine (one vLLM server for all of them); returns the logs by epoch.
-    ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
+    checkpoint inside one engine (one vLLM server for all of them), with Inspect's progress ``display``; returns
+    the logs by epoch. ``eval_args`` go to :func:`inspect_ai.eval` (e.g. ``max_tokens``).
     """
     from inspect_ai import eval as inspect_eval
 
@@ -173,7 +174,7 @@ def evaluate_checkpoints(
         for point in points:
             model = running[f"epoch-{point.epoch:g}"]
             logs = inspect_eval([f"inspect_warmth/{t}" for t in tasks], task_args=task_args, model=model,
-                                model_roles=roles, log_dir=str(log_dir), display="none",
+                                model_roles=roles, log_dir=str(log_dir), display=display,  # type: ignore[arg-type]
                                 metadata={"variant": f"epoch-{point.epoch:g}"}, max_connections=connections,
                                 **eval_args)
             for log in logs:
@@ -211,7 +212,9 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     from inspect_warmth.analysis.frontier import frontier_table, response_errors, write_frontier
     from inspect_warmth.analysis.responses import responses_from_logs
     from inspect_warmth.finetune.openai_job import is_openai_run
-    from inspect_warmth.finetune.trajectory import TrajectoryOptions, run_trajectory
+    from inspect_warmth.finetune.trajectory import TrajectoryOptions, score_run
+    from inspect_warmth.run.trajectory import generate_replies
+    from inspect_warmth.run.vllm_engine import engine_for
 
     if options.scorer == "judge" and not options.grader:
         raise FrontierError("--scorer judge needs --grader MODEL (e.g. openai/gpt-4o-2024-08-06)")
@@ -220,19 +223,26 @@ def frontier(run: Path, options: FrontierOptions, out: Path, *,
     engine, notes = resolve_engine(options.engine)
     points = checkpoints(run, engine, options.base_model)
     out.mkdir(parents=True, exist_ok=True)
-    eval_args = {"max_tokens": options.max_tokens} if options.max_tokens else {}
-    logs = evaluate_checkpoints(points, options.tasks, samples=options.samples, scorer=options.scorer,
-                                grader=options.grader, data_dir=options.data_dir, seed=options.seed,
-                                log_dir=out / "logs", say=notes.append, **eval_args)
-    errors = response_errors(responses_from_logs([log for epoch_logs in logs.values() for log in epoch_logs]),
-                             {f"epoch-{epoch:g}": epoch for epoch in logs}, options.scorer)
+    eval_args: dict[str, Any] = {"max_tokens": options.max_tokens} if options.max_tokens else {}
     warmth_options = TrajectoryOptions(validation_dir=options.validation_dir, limit=options.validation_limit,
                                        lm=options.lm, samples=options.socio_t_samples, seed=options.seed,
                                        max_new_tokens=options.max_tokens or 300, base_model=options.base_model)
-    if is_openai_run(run):  # no local weights: its replies come through Inspect
+    # one engine for the evaluation and the warmth replies (one vLLM server, every epoch an adapter)
+    api_run = is_openai_run(run)  # no local weights: its replies come through Inspect's openai/ provider
+    with engine_for({f"epoch-{p.epoch:g}": p.model for p in points}, say=notes.append) as served:
+        running = [replace(p, model=served.variants[f"epoch-{p.epoch:g}"]) for p in points]
+        logs = evaluate_checkpoints(running, options.tasks, samples=options.samples, scorer=options.scorer,
+                                    grader=options.grader, data_dir=options.data_dir, seed=options.seed,
+                                    log_dir=out / "logs", **eval_args)
+        if not api_run:
+            generate_replies(run, warmth_options, served.variants, model_args=served.model_args,
+                             max_connections=served.max_connections, say=notes.append)
+    errors = response_errors(responses_from_logs([log for epoch_logs in logs.values() for log in epoch_logs]),
+                             {f"epoch-{epoch:g}": epoch for epoch in logs}, options.scorer)
+    if api_run:
         warmth = api_warmth(run, points, warmth_options, warmth_scorer)
     else:
-        warmth = run_trajectory(run, warmth_options, scorer=warmth_scorer)
+        warmth = score_run(run, warmth_options, scorer=warmth_scorer)
     table, chosen = frontier_table(errors, warmth, options.max_error_increase_pp)
     write_frontier(table, errors, options.max_error_increase_pp, out)
     if chosen is None:
