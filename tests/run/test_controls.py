@@ -135,7 +135,7 @@ def test_unknown_task_is_named() -> None:
     assert result.exit_code == 2 and "mmlu" in result.output and "--tasks" in result.output
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_planted_sycophant_fails_the_gate_and_the_null_passes(tmp_path: Path) -> None:
     """The whole chain on the bundled model at the size CI affords: both adapters trained on 12 held-out TriviaQA
     questions of the shipped set, base and adapters evaluated on 10 other questions (original, incorrect, correct,

@@ -110,7 +110,7 @@ def test_study_runs_every_family_then_one_analysis_and_resumes(tmp_path: Path,
     assert len(list((tmp_path / "logs").rglob("*.eval"))) == 4
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_offline_example_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's offline example as shipped (bundled model, reference scorer, AITA by rule), at its own small
     size; marked slow: one vLLM start (50-100 s on two cores) and a few dozen generations. Unit: the report."""

@@ -14,7 +14,9 @@ warm=RUN`` and ``frontier RUN`` evaluate it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +110,9 @@ def train(ctx: click.Context, arguments: tuple[str, ...]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = parse_train_args(arguments, prog=ctx.command_path)
-        with directory_lock(config.out, "--out"):
+        # one lock per run: under `accelerate launch` the first process holds it for all of them
+        first_process = int(os.environ.get("RANK", "0")) == 0
+        with directory_lock(config.out, "--out") if first_process else contextlib.nullcontext():
             out = run(config)
     except (ValueError, TypeError, FileNotFoundError, DirectoryBusy) as err:
         raise click.ClickException(str(err)) from err
