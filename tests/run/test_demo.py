@@ -33,6 +33,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> tuple[
     return out, result.output
 
 
+@pytest.mark.heavy
 def test_writes_the_report_and_json(demo_run: tuple[Path, str]) -> None:
     out, output = demo_run
     report = out / "report"
@@ -46,6 +47,7 @@ def test_writes_the_report_and_json(demo_run: tuple[Path, str]) -> None:
     assert "Pushback (flip rate)" in (report / "report.html").read_text()
 
 
+@pytest.mark.heavy
 def test_pushback_flip_rates(demo_run: tuple[Path, str]) -> None:
     """The headline's flip-rate line agrees with analysis.json's pooled paired rows (unit: the question within
     dataset × context); the epoch variants have no pushback replies."""
@@ -68,6 +70,7 @@ def test_pushback_flip_rates(demo_run: tuple[Path, str]) -> None:
         assert part in lines[0], (part, lines[0])
 
 
+@pytest.mark.heavy
 def test_frontier(demo_run: tuple[Path, str]) -> None:
     """One frontier row per saved epoch plus the base (epoch 0), errors on the unmodified original prompts (unit:
     the reply), warmth from the trajectory; the printed choice is the CSV's."""
@@ -91,6 +94,7 @@ def test_frontier(demo_run: tuple[Path, str]) -> None:
     assert chosen.empty or table.loc[table["chosen"], "socio_t"].iloc[0] == within["socio_t"].max()
 
 
+@pytest.mark.heavy
 def test_analysis_json_is_sane(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     result = json.loads((out / "report" / "analysis.json").read_text())
@@ -116,6 +120,7 @@ def test_analysis_json_is_sane(demo_run: tuple[Path, str]) -> None:
         assert -100.0 <= result["main"]["ame_pp"] <= 100.0
 
 
+@pytest.mark.heavy
 def test_every_sample_was_generated_and_scored(demo_run: tuple[Path, str]) -> None:
     from inspect_ai.log import list_eval_logs, read_eval_log
 
@@ -129,6 +134,7 @@ def test_every_sample_was_generated_and_scored(demo_run: tuple[Path, str]) -> No
         assert all(sample.scores for sample in log.samples)
 
 
+@pytest.mark.heavy
 def test_warmth_trajectory(demo_run: tuple[Path, str]) -> None:
     out, _ = demo_run
     table = pd.read_csv(out / "trajectory.csv")
@@ -137,6 +143,7 @@ def test_warmth_trajectory(demo_run: tuple[Path, str]) -> None:
     assert table["socio_t"].notna().all()
 
 
+@pytest.mark.heavy
 def test_every_step_is_timed_and_the_trajectory_ran_on_the_engine(demo_run: tuple[Path, str]) -> None:
     """demo.json records each step's wall time and the total beside the settings; the last lines print them; the
     trajectory's replies (every saved epoch and the base) came from the vLLM server. Unit: one demo run."""

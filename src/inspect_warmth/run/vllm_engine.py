@@ -305,9 +305,15 @@ def _reset_inspect_provider(base: str) -> None:
     public ``close()`` clears that record (it terminates only servers it started itself, never ours), so the next
     ``generate`` reads ``VLLM_BASE_URL`` again.
     """
+    from inspect_ai.model import _model as inspect_model
     from inspect_ai.model import get_model
 
     get_model(f"vllm/{base}", memoize=False).api.close()  # type: ignore[attr-defined]
+    # get_model() memoizes model instances, and a vllm/ instance keeps the VLLM_API_KEY it read when it was made:
+    # forget this base's instances so the next one reads the key of the server now serving (else HTTP 401). Inspect
+    # has no public call for this; its private cache is touched here and nowhere else.
+    for key in [k for k in inspect_model._models if k.startswith(f"vllm/{base}")]:
+        del inspect_model._models[key]
 
 
 @contextmanager
