@@ -498,10 +498,14 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
                     f"(server log: {server.log_path})", server.start_seconds, server)
     if say:
         say(engine.note)
+    outer = _running.get(server.base)  # a server of the same base already up (other adapters): back after this block
     _running[server.base] = server
     try:
         with serving(server), watched(server):
             yield engine
     finally:
-        del _running[server.base]
+        if outer is None:
+            _running.pop(server.base, None)
+        else:
+            _running[server.base] = outer
         server.stop()
