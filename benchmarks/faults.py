@@ -56,12 +56,6 @@ class Tally:
         return " ".join(f"{k}={self.counts[k]}" for k in keys)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -246,8 +240,8 @@ def _kill_parent_of(command: list[str], rng: random.Random, within_s: float,
     members_before = _group_members(server)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    _wait_for(lambda: not _group_members(server) and not _alive(guard), engine_guard.GRACE_S + 50)
-    left = [pid for pid in [*_group_members(server), guard] if _alive(pid)]
+    _wait_for(lambda: not _group_members(server) and not engine_guard.process_alive(guard), engine_guard.GRACE_S + 50)
+    left = [pid for pid in [*_group_members(server), guard] if engine_guard.process_alive(pid)]
     return len(left), f"{delay:.1f} s after start ({len(members_before)} process(es) in the engine's group then)"
 
 

@@ -17,28 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from inspect_warmth.run.engine_guard import process_alive
 from inspect_warmth.run.vllm_engine import EngineDied, watched
 
 GUARD = [sys.executable, "-m", "inspect_warmth.run.engine_guard", "--"]
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie is not running: it holds no memory and no port)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def _wait_gone(pids: list[int], seconds: float = 30.0) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        left = [pid for pid in pids if _alive(pid)]
+        left = [pid for pid in pids if process_alive(pid)]
         if not left:
             return []
         time.sleep(0.1)
-    return [pid for pid in pids if _alive(pid)]
+    return [pid for pid in pids if process_alive(pid)]
 
 
 def _server_script(pids: Path, exit_code: int | None = None) -> list[str]:
@@ -70,7 +64,7 @@ def test_killing_the_command_ends_the_server_and_its_workers(tmp_path: Path, how
     assert parent.stdout is not None
     guard_pid = int(parent.stdout.readline())
     server_pids = _read_pids(pids_file)
-    assert all(_alive(pid) for pid in server_pids)
+    assert all(process_alive(pid) for pid in server_pids)
     parent.send_signal(how)
     parent.wait(timeout=30)
     assert _wait_gone([*server_pids, guard_pid]) == [], f"left running after {how.name} of the command"

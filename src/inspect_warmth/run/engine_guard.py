@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 #: Seconds the server's group has between SIGTERM and SIGKILL.
 GRACE_S = 10.0
@@ -42,6 +43,15 @@ def _prctl(option: int, value: int) -> None:
         return
     with contextlib.suppress(OSError, AttributeError):  # no prctl: the pipe and the parent check remain
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (a zombie is not: it holds no memory and no port)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
 
 
 def _group_alive(pgid: int) -> bool:
