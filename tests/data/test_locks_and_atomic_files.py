@@ -77,6 +77,26 @@ def test_the_grid_command_refuses_a_busy_log_dir(tmp_path: Path) -> None:
         first.wait()
 
 
+def test_a_refused_command_leaves_no_directory_behind(tmp_path: Path) -> None:
+    """Unit: one `finetune train` refused for its options (it takes the --out lock before checking them): the
+    directory the lock made is gone; one the user made stays."""
+    from inspect_warmth.finetune.cli import finetune
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.warm.jsonl").write_text('{"id": "c0", "messages": []}\n')
+    for out, made_by_user in ((tmp_path / "new-run", False), (tmp_path / "user-dir", True)):
+        if made_by_user:
+            out.mkdir()
+        result = CliRunner().invoke(finetune, ["train", str(data), "--style", "warm", "--base", "smollm2-135m",
+                                               "--out", str(out), "--epochs", "2", "--save-epochs", "3",
+                                               "--select-epoch", "2"])
+        assert result.exit_code == 1 and "save" in result.output, result.output
+        assert out.exists() is made_by_user
+        if made_by_user:
+            assert list(out.iterdir()) == []
+
+
 def test_a_write_killed_midway_leaves_the_old_file(tmp_path: Path) -> None:
     """Unit: one file, rewritten by a process killed with SIGKILL in the middle of the write."""
     target = tmp_path / "summary.json"

@@ -1,5 +1,6 @@
 """Engine arguments derived from checkpoints: an adapter rank vLLM does not accept as ``--max-lora-rank`` (12) is
-served at the nearest accepted rank above it, so the grid stays on vLLM instead of falling back to ``hf/``.
+served at the nearest accepted rank above it, so the grid stays on vLLM instead of falling back to ``hf/``; a CPU
+without native bfloat16 gets ``--dtype float32`` unless the user gives a dtype.
 
 Unit: one set of adapter directories per case.
 """
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from inspect_warmth.run.vllm_engine import accepted_lora_ranks, server_for, server_lora_rank
+from inspect_warmth.run.vllm_engine import (
+    VLLMServer,
+    accepted_lora_ranks,
+    has_native_bf16,
+    server_for,
+    server_lora_rank,
+)
 
 pytestmark = pytest.mark.skipif(accepted_lora_ranks() is None, reason="vLLM is not installed")
 
@@ -54,3 +61,32 @@ def test_accepted_ranks_are_vllms_own_list() -> None:
     from vllm.config.lora import MaxLoRARanks
 
     assert accepted_lora_ranks() == tuple(sorted(get_args(MaxLoRARanks)))
+
+
+AVX2_ONLY = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx avx2 fma\n"
+
+
+@pytest.mark.parametrize(("cpuinfo", "native"), [
+    (AVX2_ONLY, False),
+    (AVX2_ONLY.replace("avx2", "avx2 avx512f avx512_bf16"), True),
+    (AVX2_ONLY.replace("avx2", "avx2 amx_tile amx_bf16"), True),
+    ("processor\t: 0\nFeatures\t: fp asimd bf16 i8mm\n", True),
+    ("processor\t: 0\nFeatures\t: fp asimd\n", False),
+    ("", False),
+])
+def test_native_bfloat16_is_read_from_the_cpu_flags(cpuinfo: str, native: bool) -> None:
+    assert has_native_bf16(cpuinfo) is native
+
+
+def test_a_cpu_server_without_native_bfloat16_runs_in_float32_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inspect_warmth.run import vllm_engine
+
+    monkeypatch.setattr(vllm_engine, "_cuda_available", lambda: False)
+    monkeypatch.setattr(vllm_engine, "cpu_dtype", lambda: "float32")
+    command = VLLMServer(base="m").command()
+    assert command[command.index("--dtype") + 1] == "float32"
+    told = VLLMServer(base="m", extra_args=["--dtype", "bfloat16"]).command()
+    assert told.count("--dtype") == 1 and told[told.index("--dtype") + 1] == "bfloat16"
+    assert "--dtype" not in VLLMServer(base="m", extra_args=["--dtype=bfloat16"]).command()[:-1]
+    monkeypatch.setattr(vllm_engine, "cpu_dtype", lambda: None)
+    assert "--dtype" not in VLLMServer(base="m").command()

@@ -118,3 +118,39 @@ def test_bad_out_extension(tmp_path: Path) -> None:
     source.write_text("text\nhi\n")
     code, output = _run([str(source), "--out", str(tmp_path / "out.parquet")])
     assert code != 0 and "expected a .csv or .jsonl file" in output
+
+
+@pytest.mark.slow
+def test_killed_at_random_moments_the_out_file_is_old_or_whole_and_the_rerun_scores_every_row_once(
+        tmp_path: Path, char_gpt2_dir: Path) -> None:
+    """SIGKILL at seeded random moments of a run (loading, scoring, writing), then the same command again. Unit: one
+    command run on one file; the uninterrupted run is the reference."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "replies.jsonl"
+    texts = [f"{TEXTS[i % 3]} ({i})" for i in range(600)]
+    source.write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(texts)))
+    out = tmp_path / "scored.jsonl"
+    old = '{"text": "an older run", "socio_t": 0.5}\n'
+    out.write_text(old)
+    command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "warmth", str(source), "--lm",
+               str(char_gpt2_dir), "--samples", "1", "--no-dropout", "--device", "cpu", "--batch-size", "8",
+               "--out", str(out)]
+    rng = random.Random(27)
+    for _ in range(3):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 8.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        content = out.read_text()
+        assert content == old or len(content.splitlines()) == len(texts), "a killed run left a torn --out file"
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["n"] for r in rows] == list(range(len(texts)))
+    expected = score_texts(texts, lm=str(char_gpt2_dir), samples=1, dropout=False, device="cpu")
+    assert [r["socio_t"] for r in rows] == pytest.approx([s.score for s in expected], abs=1e-9)

