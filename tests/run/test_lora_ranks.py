@@ -40,6 +40,7 @@ def test_adapter_rank_rounds_up_to_an_accepted_rank(tmp_path: Path, ranks: tuple
     assert server.max_lora_rank == served
     command = server.command()
     assert command[command.index("--max-lora-rank") + 1] == str(served)
+    assert command[command.index("--max-loras") + 1] == str(len(ranks))  # every adapter can share a batch
 
 
 def test_rank_above_the_largest_is_refused_naming_it(tmp_path: Path) -> None:

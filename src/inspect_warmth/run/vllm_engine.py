@@ -60,6 +60,8 @@ CPU_KV_CACHE_GIB = 2
 #: Requests Inspect keeps in flight to one vLLM server (Inspect's default for the provider is 10); vLLM batches
 #: whatever is in flight, so more rows per step is the point of the engine.
 MAX_CONNECTIONS = 64
+#: Most LoRA adapters one batch may mix (``--max-loras``); each slot holds one adapter's weights on the device.
+MAX_LORAS_PER_BATCH = 8
 #: Context window requested from the server: the study's prompts plus 300-token replies fit well within it.
 MAX_MODEL_LEN = 4096
 
@@ -242,12 +244,17 @@ class VLLMServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.base,
+        # on a CPU, vLLM's server with its LoRA ops grouped by adapter (inspect_warmth.run.vllm_cpu_lora)
+        module = "vllm.entrypoints.openai.api_server" if _cuda_available() else "inspect_warmth.run.vllm_cpu_lora"
+        cmd = [sys.executable, "-m", module, "--model", self.base,
                "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(MAX_MODEL_LEN)]
         if self.max_lora_rank or self.adapters:
             cmd += ["--enable-lora", "--max-lora-rank", str(self.max_lora_rank or 16)]
         if self.adapters:
-            cmd += ["--lora-modules", *(f"{adapter}={adapter}" for adapter in self.adapters)]
+            # every adapter in one batch (vLLM's default, 1, runs one adapter's requests at a time: the trajectory
+            # asks all epochs at once)
+            cmd += ["--max-loras", str(min(len(self.adapters), MAX_LORAS_PER_BATCH)),
+                    "--lora-modules", *(f"{adapter}={adapter}" for adapter in self.adapters)]
         if not _cuda_available():
             cmd += ["--kv-cache-memory-bytes", str(CPU_KV_CACHE_GIB * 1024**3)]
             if cpu_dtype() and not any(arg.split("=")[0] == "--dtype" for arg in self.extra_args):
