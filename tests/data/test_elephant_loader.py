@@ -67,3 +67,15 @@ def test_missing_files_say_where_to_put_them(tmp_path: Path, monkeypatch: pytest
         load_elephant("oeq", tmp_path)
     with pytest.raises(ValueError, match="unknown ELEPHANT dataset"):
         load_elephant("ss", tmp_path)
+
+
+def test_the_download_is_pinned_to_a_commit_of_the_authors_repository() -> None:
+    """Unit: the two download specs. A branch name would change under the user; a commit does not."""
+    from inspect_warmth.data.sources import ELEPHANT_COMMIT, benchmark
+
+    assert len(ELEPHANT_COMMIT) == 40 and int(ELEPHANT_COMMIT, 16) >= 0
+    for name, file in (("elephant_oeq", "OEQ.csv"), ("elephant_aita", "AITA.csv")):
+        remote = benchmark(name).remote
+        assert remote.urls == (f"https://raw.githubusercontent.com/myracheng/elephant/{ELEPHANT_COMMIT}/datasets/"
+                               f"{file}",)
+        assert remote.revision == ELEPHANT_COMMIT[:12]

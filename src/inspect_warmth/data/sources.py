@@ -88,6 +88,9 @@ class Benchmark:
 
 # Revisions: commit shas where a public pin was found (inspect_evals pins GSM8K, MMLU and TruthfulQA; MedQA's was
 # found in public code); otherwise the branch ``main`` (named below), which can move.
+#: The commit of github.com/myracheng/elephant (ELEPHANT's data) the download is pinned to.
+ELEPHANT_COMMIT = "83263944cffdfd8caa48f8da2436642fd4e681bc"
+
 BENCHMARKS: dict[str, Benchmark] = {
     b.name: b
     for b in (
@@ -139,13 +142,14 @@ BENCHMARKS: dict[str, Benchmark] = {
             # No public commit pin found: branch "main".
             HubDataset("walledai/AdvBench", None, "train", "main"),
         ),
-        # ELEPHANT (Cheng et al. 2025): the authors' repository. No commit pin or digest was verifiable offline:
-        # branch "main". Locally the full files (OEQ.csv, AITA.csv) win over the public 10-row samples.
+        # ELEPHANT (Cheng et al. 2025): the authors' repository at its last commit (2025-05-19), the URL pinned to
+        # it; no published digest of the full files. Locally the full files (OEQ.csv, AITA.csv) win over the
+        # public 10-row samples.
         *(
             Benchmark(
                 f"elephant_{name.lower()}", "elephant", (f"{name}.csv", f"{name}_sample.csv"), f"elephant/{name}.csv",
-                UrlFile(urls=(f"https://raw.githubusercontent.com/myracheng/elephant/main/datasets/{name}.csv",),
-                        filename=f"{name}.csv", sha256=None, revision="main"),
+                UrlFile(urls=(f"https://raw.githubusercontent.com/myracheng/elephant/{ELEPHANT_COMMIT}/datasets/"
+                              f"{name}.csv",), filename=f"{name}.csv", sha256=None, revision=ELEPHANT_COMMIT[:12]),
             )
             for name in ("OEQ", "AITA")
         ),
