@@ -190,6 +190,8 @@ def _epoch_callback(config: TrainConfig, out: Path, tokenizer: Any, metadata: di
                 self.export(source, state, missing_only=True)
 
         def export(self, source: Path, state: Any, missing_only: bool = False) -> None:
+            """Export the trainer checkpoint ``source`` as each epoch saved at its step (``missing_only``: those not
+            exported yet)."""
             for epoch in self.steps[state.global_step]:
                 if missing_only and epoch_dir(out, epoch).is_dir():
                     continue
@@ -237,7 +239,7 @@ def last_whole_checkpoint(state_dir: Path) -> str | None:
             pass
         logger.warning("%s was not saved whole (its %s is missing or cut: the run stopped while saving it); "
                        "deleted, resuming from the checkpoint before it", path, TRAINER_STATE_NAME)
-        shutil.rmtree(path)
+        shutil.rmtree(path, ignore_errors=True)  # every process of a multi-process run gets here
     return None
 
 
