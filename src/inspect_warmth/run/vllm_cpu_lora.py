@@ -16,8 +16,8 @@ on a server with an adapter, sent alongside the adapter's requests, equalled the
 in 0 of 12 cases through vLLM's CPU ops. Here a row without an adapter is left as it is, as on a GPU.
 
 :class:`inspect_warmth.run.vllm_engine.VLLMServer` starts a CPU server as ``python -m
-inspect_warmth.run.vllm_cpu_lora <vLLM's server arguments>``: this module replaces the ops at import, then runs
-vLLM's OpenAI-compatible server. vLLM's CPU platform starts its engine and workers with ``spawn``, which imports
+inspect_warmth.run.vllm_cpu_lora <vLLM's server arguments>``: run so, this module replaces the ops, then runs
+vLLM's OpenAI-compatible server (imported otherwise, it changes nothing). vLLM's CPU platform starts its engine and workers with ``spawn``, which imports
 the main module of the parent (this one) in each child, so the replacement reaches the processes that run the
 model.
 """
@@ -77,7 +77,7 @@ def bgmv_expand(inputs: Any, lora_b_weights: Any, output_tensor: Any, lora_indic
                 add_inputs: bool = True) -> None:
     """vLLM's ``bgmv_expand`` (same arguments), grouped by adapter; rows without an adapter are left as they
     are."""
-    if (not _covered(inputs, lora_indices_tensor) or inputs.shape[0] != output_tensor.shape[0]):
+    if not _covered(inputs, lora_indices_tensor) or inputs.shape[0] != output_tensor.shape[0]:
         return _UPSTREAM["bgmv_expand"](inputs, lora_b_weights, output_tensor, lora_indices_tensor, add_inputs)
     rows, products = grouped_products(inputs, lora_b_weights, lora_indices_tensor, output_tensor.dtype)
     common = min(products.shape[1], output_tensor.shape[1])  # adapter and model may pad the output differently
