@@ -16,10 +16,10 @@ on a server with an adapter, sent alongside the adapter's requests, equalled the
 in 0 of 12 cases through vLLM's CPU ops. Here a row without an adapter is left as it is, as on a GPU.
 
 :class:`inspect_warmth.run.vllm_engine.VLLMServer` starts a CPU server as ``python -m
-inspect_warmth.run.vllm_cpu_lora <vLLM's server arguments>``: run so, this module replaces the ops, then runs
-vLLM's OpenAI-compatible server (imported otherwise, it changes nothing). vLLM's CPU platform starts its engine and workers with ``spawn``, which imports
-the main module of the parent (this one) in each child, so the replacement reaches the processes that run the
-model.
+inspect_warmth.run.vllm_cpu_lora <vLLM's server arguments>``: run so, this module replaces the ops, then runs vLLM's
+OpenAI-compatible server (imported otherwise, it changes nothing). vLLM's CPU platform starts its engine and workers
+with ``spawn``, which imports the main module of the parent (this one) in each child, so the replacement reaches the
+processes that run the model.
 """
 
 from __future__ import annotations
