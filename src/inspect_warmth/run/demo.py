@@ -519,7 +519,7 @@ def timing_line(timings: dict[str, float], total: float) -> str:
 @click.command()
 @click.option("--out", "out_dir", default="warmth-demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the data, checkpoints, logs and report go.")
-@click.option("--quick", is_flag=True, help="A smaller run (about ten minutes on two CPU cores).")
+@click.option("--quick", is_flag=True, help="A smaller run (about five minutes on two CPU cores).")
 @click.option("--grader", default=None, help="Judge model for the grader role (default: the offline reference "
                                              "scorer).")
 @click.option("--judge-context", default="question", show_default=True, type=click.Choice(["question", "user_turn"]),
