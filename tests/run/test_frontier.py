@@ -159,12 +159,13 @@ def test_cli(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.slow
-def test_killed_at_random_moments_the_rerun_scores_every_epoch_once(tiny_run: Path, tmp_path: Path,
+def test_killed_at_a_random_moment_the_rerun_scores_every_epoch_once(tiny_run: Path, tmp_path: Path,
                                                                      tiny_gpt2_dir: Path) -> None:
-    """SIGKILL the ``frontier`` command twice at seeded random moments (evaluating, generating the warmth replies,
+    """SIGKILL the ``frontier`` command at a seeded random moment (evaluating, generating the warmth replies,
     scoring), then run it again: it finishes, every epoch's questions are in a finished log exactly once, every
     warmth reply is in the replies file once, and the table counts what the logs hold. Unit: one command on one
-    run directory (a copy of the module's, so nothing generated before is reused)."""
+    run directory (a copy of the module's, so nothing generated before is reused). One kill keeps the suite's
+    time; benchmarks/faults.py kills the other commands several times."""
     import random
     import shutil
     import signal
@@ -184,15 +185,11 @@ def test_killed_at_random_moments_the_rerun_scores_every_epoch_once(tiny_run: Pa
                "--tasks", "triviaqa", "--samples", "3", "--validation", str(run / "data"), "--engine", "hf",
                "--max-tokens", "8", "--data-dir", str(benchmarks_dir()), "--lm", str(tiny_gpt2_dir),
                "--socio-t-samples", "1", "--max-error-increase-pp", "100", "--out", str(out)]
-    rng = random.Random(24)
-    killed = 0
-    for _ in range(2):  # the command imports for about 5 s, then evaluates three epochs for a few each
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(4.0, 14.0))
-        killed += process.poll() is None
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    assert killed >= 1, "the command finished before any kill: kill sooner"
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(random.Random(24).uniform(6.0, 14.0))  # the command imports for about 5 s, then evaluates
+    assert process.poll() is None, "the command finished before the kill: kill sooner"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     logs = list((out / "logs").rglob("*.eval"))
