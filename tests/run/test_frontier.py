@@ -141,17 +141,10 @@ def test_frontier_over_a_tiny_run(tiny_run: Path, tmp_path: Path) -> None:
         assert (tmp_path / "out" / name).exists()
 
 
-def test_cli(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_a_judge_without_a_grader(tiny_run: Path) -> None:
+    """The command's whole run is the kill test below (a subprocess, as a user runs it)."""
     from inspect_warmth.cli import main
 
-    monkeypatch.setattr("inspect_warmth.finetune.trajectory.socio_t_scorer", lambda options: _length_warmth)
-    out = tmp_path / "cli"
-    result = CliRunner().invoke(main, [
-        "frontier", str(tiny_run), "--tasks", "triviaqa", "--samples", "2", "--validation", str(tiny_run / "data"),
-        "--engine", "hf", "--max-tokens", "8", "--data-dir", str(benchmarks_dir()), "--out", str(out),
-        "--max-error-increase-pp", "100"])
-    assert result.exit_code == 0, result.output
-    assert "warmest epoch within +100 pp error" in result.output and (out / "frontier.png").exists()
     bad = CliRunner().invoke(main, ["frontier", str(tiny_run), "--validation", str(tiny_run / "data"),
                                     "--scorer", "judge", "--engine", "hf"])
     assert bad.exit_code != 0 and "--grader" in bad.output
@@ -192,6 +185,7 @@ def test_killed_at_a_random_moment_the_rerun_scores_every_epoch_once(tiny_run: P
     process.wait()
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "warmest epoch within +100 pp error" in result.stdout and (out / "frontier.png").exists()
     logs = list((out / "logs").rglob("*.eval"))
     check_logs([str(p) for p in logs])  # raises, naming the file, on a torn log
     per_epoch: dict[str, int] = {}
