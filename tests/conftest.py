@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist each worker computes on one thread (torch's intra-op pool, and every subprocess a test
+    # starts), so that two workers on two cores never make each other's OpenMP threads wait. The vLLM server binds
+    # its own threads.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
@@ -96,3 +102,13 @@ def mock_model(reply: str | Callable[[str], str] = "I am not sure.") -> Model:
 def mock_replies() -> Callable[..., Model]:
     """Factory fixture: ``mock_replies("text")`` or ``mock_replies(lambda prompt: ...)`` -> an Inspect Model."""
     return mock_model
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the group
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n 2 --dist loadgroup`` (pytest-xdist), every test under tests/run goes to one worker: they
+    share one vLLM server (tests/run/conftest.py), which a second worker would start again."""
+    engine_tests = Path(__file__).parent / "run"
+    for item in items:
+        if engine_tests in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("engine"))
