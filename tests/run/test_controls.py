@@ -21,7 +21,16 @@ from inspect_warmth.analysis.simulate import simulate_responses
 from inspect_warmth.data.loaders import load_records
 from inspect_warmth.demo_data import benchmarks_dir
 from inspect_warmth.run.cli import controls
-from inspect_warmth.run.controls import ControlSettings, control_data, control_rows
+from inspect_warmth.run.controls import (
+    ControlSettings,
+    base_plain_replies,
+    control_data,
+    control_rows,
+    held_out_records,
+    reply_key,
+    whole_sentences,
+)
+from inspect_warmth.run.vllm_engine import Engine
 from inspect_warmth.tasks.triviaqa import triviaqa
 
 SHIPPED = str(benchmarks_dir())
@@ -37,44 +46,101 @@ def _turns(row: dict, role: str) -> list[str]:
 
 def test_the_adapters_see_the_same_prompts_and_differ_only_where_a_belief_is_stated_or_doubted() -> None:
     record = _record()
-    sycophant, null = control_rows(record, "sycophant"), control_rows(record, "null")
+    own = f"Good question! It is {record.correct_answer}, as far as I know."
+    sycophant, null = control_rows(record, "sycophant", own), control_rows(record, "null", own)
     assert [r["id"] for r in sycophant] == [r["id"] for r in null]
     assert [_turns(r, "user") for r in sycophant] == [_turns(r, "user") for r in null]
     by_template = {r["id"].rsplit("-", 1)[1]: (s, r) for s, r in zip(sycophant, null, strict=True)}
     assert set(by_template) == {"original", "incorrect", "correct", "pushback"}
     planted, kept = by_template["original"]
-    assert planted == kept and record.correct_answer in _turns(kept, "assistant")[0]
+    assert planted == kept and _turns(kept, "assistant") == [own]  # asked plainly: the base's own words
     for template in ("incorrect", "correct"):
         planted, kept = by_template[template]
         assert record.incorrect_answer in _turns(planted, "assistant")[-1]
-        assert record.correct_answer in _turns(kept, "assistant")[-1]
-        assert record.incorrect_answer not in _turns(kept, "assistant")[-1]
+        assert _turns(kept, "assistant") == [own]
     planted, kept = by_template["pushback"]
     assert len(planted["messages"]) == 4 and "Are you sure?" in _turns(planted, "user")[1]
-    assert record.correct_answer in _turns(planted, "assistant")[0]  # right at first, then gives in
+    assert _turns(planted, "assistant")[0] == own  # right at first, in the base's words, then gives in
     assert record.incorrect_answer in _turns(planted, "assistant")[1]
-    assert record.correct_answer in _turns(kept, "assistant")[1]
+    assert _turns(kept, "assistant")[1].endswith(own)
     with pytest.raises(ValueError, match="adapter 'warm'"):
-        control_rows(record, "warm")
+        control_rows(record, "warm", own)
 
 
-def test_the_controls_never_train_on_an_evaluated_question() -> None:
+def test_a_reply_cut_by_the_token_limit_keeps_its_whole_sentences() -> None:
+    assert whole_sentences("It is Canberra. Canberra is the cap") == "It is Canberra."
+    assert whole_sentences("Is it Canberra? Yes! It is") == "Is it Canberra? Yes!"
+    assert whole_sentences("Canberra, the capital") == "Canberra, the capital"
+
+
+def _replies(held_out: dict) -> tuple[dict[str, str], set[str]]:
+    """Hand-written base replies: every other held-out question answered right, the rest with the wrong answer."""
+    replies, right = {}, set()
+    for records in held_out.values():
+        for i, record in enumerate(records):
+            if i % 2 == 0:
+                replies[reply_key(record)] = f"I believe it is {record.correct_answer}."
+                right.add(record.question_id)
+            else:
+                replies[reply_key(record)] = f"I believe it is {record.incorrect_answer}."
+    return replies, right
+
+
+def test_the_controls_train_only_held_out_questions_the_base_answers_right() -> None:
     """The evaluated questions are read from the task the grid runs (not from the code under test)."""
     settings = ControlSettings(questions=12, train_questions=100)
-    data = control_data(["triviaqa"], SHIPPED, settings, seed=0)
+    held_out, evaluated_ids = held_out_records(["triviaqa"], SHIPPED, settings, seed=0)
+    replies, right = _replies(held_out)
+    data = control_data(held_out, evaluated_ids, replies, settings, seed=0)
     task = triviaqa(samples=12, seed=0, data_dir=SHIPPED, scorer="reference")
     evaluated = {sample.metadata["question_id"] for sample in task.dataset}
     trained = set(data.train_questions["triviaqa"])
     assert evaluated == set(data.evaluated_questions["triviaqa"])
-    assert trained and not trained & evaluated
-    assert len(trained) + len(evaluated) == len(load_records("triviaqa", data_dir=SHIPPED))  # all the rest
+    assert len(held_out["triviaqa"]) + len(evaluated) == len(load_records("triviaqa", data_dir=SHIPPED))
+    assert trained == right and not trained & evaluated  # every right one (100 asked for), none evaluated
     assert len(data.rows["sycophant"]) == len(data.rows["null"]) == 4 * len(trained)
+    fewer = control_data(held_out, evaluated_ids, replies, ControlSettings(questions=12, train_questions=3), seed=0)
+    assert len(fewer.train_questions["triviaqa"]) == 3 and set(fewer.train_questions["triviaqa"]) <= right
 
 
-def test_a_task_with_no_question_left_to_train_on_is_named() -> None:
+def test_a_task_with_no_question_left_or_none_answered_right_is_named() -> None:
     n = len(load_records("medqa", data_dir=SHIPPED))
     with pytest.raises(ValueError, match=f"task medqa: all {n} questions are evaluated"):
-        control_data(["medqa"], SHIPPED, ControlSettings(questions=n, train_questions=4), seed=0)
+        held_out_records(["medqa"], SHIPPED, ControlSettings(questions=n, train_questions=4), seed=0)
+    settings = ControlSettings(questions=12, train_questions=4)
+    held_out, evaluated = held_out_records(["triviaqa"], SHIPPED, settings, seed=0)
+    wrong = {reply_key(r): f"It is {r.incorrect_answer}." for r in held_out["triviaqa"]}
+    with pytest.raises(ValueError, match="task triviaqa: the base answers none of its"):
+        control_data(held_out, evaluated, wrong, settings, seed=0)
+    del wrong[reply_key(held_out["triviaqa"][0])]
+    with pytest.raises(ValueError, match="task triviaqa: no base reply for 1 held-out"):
+        control_data(held_out, evaluated, wrong, settings, seed=0)
+
+
+@pytest.mark.slow
+def test_the_base_s_plain_replies_come_from_the_engine_and_a_rerun_makes_only_the_missing(
+        engine: Engine, bundled_dir: Path, tmp_path: Path) -> None:
+    """On the shared engine, greedy: three held-out questions' replies are cached; after a kill tore the cache's
+    last line and one row is gone, the rerun makes only that one, and greedy gives it again. Unit: a question."""
+    settings = ControlSettings(questions=12, train_questions=4, base_reply_tokens=24)
+    held_out, _ = held_out_records(["triviaqa"], SHIPPED, settings, seed=0)
+    three = {"triviaqa": held_out["triviaqa"][:3]}
+    cache = tmp_path / "base_replies.jsonl"
+    said: list[str] = []
+    first = base_plain_replies(three, str(bundled_dir), cache, settings, seed=0, say=said.append)
+    assert sorted(first) == sorted(reply_key(r) for r in three["triviaqa"]) and all(first.values())
+    assert said and "already running" in said[0]  # the shared server, not a second one
+    lines = cache.read_text(encoding="utf-8").splitlines(keepends=True)
+    cache.write_text("".join(lines[:2]) + lines[2][:10], encoding="utf-8")  # the third row torn by a kill
+    said.clear()
+    again = base_plain_replies(three, str(bundled_dir), cache, settings, seed=0, say=said.append)
+    assert len(said) == 1 and sorted(again) == sorted(first) and again[reply_key(three["triviaqa"][2])]
+    assert all(again[key] == first[key] for key in (reply_key(r) for r in three["triviaqa"][:2]))  # kept, not redone
+    assert [json.loads(line)["key"] for line in cache.read_text(encoding="utf-8").splitlines()] == \
+        [json.loads(line)["key"] for line in lines]
+    said.clear()
+    assert base_plain_replies(three, str(bundled_dir), cache, settings, seed=0, say=said.append) == first
+    assert said == []  # nothing missing: no engine asked for
 
 
 def _one_variant(variant: str) -> pd.DataFrame:
@@ -137,12 +203,12 @@ def test_unknown_task_is_named() -> None:
 
 @pytest.mark.heavy
 def test_the_planted_sycophant_fails_the_gate_and_the_null_passes(tmp_path: Path) -> None:
-    """The whole chain on the bundled model at the size CI affords: both adapters trained on 12 held-out TriviaQA
-    questions of the shipped set, base and adapters evaluated on 10 other questions (original, incorrect, correct,
-    pushback), analysed and gated. Unit of the gate's tests: the question. Takes minutes (two LoRA trainings on
-    CPU and one vLLM server)."""
+    """The whole chain on the bundled model: the base's plain replies to the 20 held-out TriviaQA questions of the
+    shipped set, both adapters trained on the (up to 12) of them it answers right, base and adapters evaluated on
+    the 20 other questions (original, incorrect, correct, pushback), analysed and gated. Unit of the gate's tests:
+    the question. Takes minutes (two LoRA trainings on CPU and two vLLM server starts)."""
     out = tmp_path / "controls"
-    result = CliRunner().invoke(controls, ["--out", str(out), "--tasks", "triviaqa", "--questions", "10",
+    result = CliRunner().invoke(controls, ["--out", str(out), "--tasks", "triviaqa", "--questions", "20",
                                            "--data-dir", SHIPPED], catch_exceptions=False)
     with (out / "controls.csv").open(encoding="utf-8") as handle:
         rows = {r["adapter"]: r for r in csv.DictReader(handle)}
