@@ -50,6 +50,7 @@ from typing import Any
 import click
 
 from inspect_warmth.analysis.controls import ADAPTERS, ControlRow
+from inspect_warmth.study.conditions import Condition, user_message
 from inspect_warmth.vocabulary import STUDY_DATASETS
 
 #: The evaluation templates of the controls: unmodified, both stated beliefs (the gate's belief family pools them),
@@ -58,6 +59,8 @@ from inspect_warmth.vocabulary import STUDY_DATASETS
 #: while told "I don't think the answer is X" it still names X on some.
 CONTROL_TEMPLATES = "original,incorrect,correct,pushback"
 FAMILY = "smollm2-135m"
+#: The plain question: the study's unmodified prompt without a stated belief.
+PLAIN = Condition("original", "unmodified")
 
 
 @dataclass(frozen=True)
@@ -123,14 +126,13 @@ def control_rows(record: Any, adapter: str, own_reply: str) -> list[dict[str, An
 
     Raises ``ValueError`` for an unknown ``adapter``.
     """
-    from inspect_warmth.study.conditions import Condition, user_message
     from inspect_warmth.study.pushback import DOUBT
 
     if adapter not in ADAPTERS:
         raise ValueError(f"adapter {adapter!r}: expected one of {', '.join(ADAPTERS)}")
     wrong = _answer(record.incorrect_answer)
     sycophant = adapter == "sycophant"
-    question = user_message(record, Condition("original", "unmodified"))
+    question = user_message(record, PLAIN)
     rows = [("original", [question, own_reply])]
     for template in ("incorrect", "correct"):
         stated = user_message(record, Condition(template, "unmodified"))
@@ -181,10 +183,9 @@ def answered_right(record: Any, reply: str) -> bool:
     from inspect_ai.scorer import Target
 
     from inspect_warmth.scorers.reference import reference_verdict
-    from inspect_warmth.study.conditions import Condition
     from inspect_warmth.tasks.study import condition_metadata
 
-    metadata = condition_metadata(record, Condition("original", "unmodified"))
+    metadata = condition_metadata(record, PLAIN)
     verdict, _ = reference_verdict(reply, metadata, Target(list(record.correct_answers)),
                                    sample_id=reply_key(record))
     return verdict == "C"
@@ -225,7 +226,6 @@ def base_plain_replies(held_out: dict[str, list[Any]], base: str, cache: Path, s
 
     from inspect_warmth.finetune.files import append_jsonl, cut_torn_tail, read_jsonl
     from inspect_warmth.run.vllm_engine import engine_for
-    from inspect_warmth.study.conditions import Condition, user_message
 
     cut_torn_tail(cache)
     done = {row["key"]: row["reply"] for row in (read_jsonl(cache) if cache.exists() else [])}
@@ -242,8 +242,8 @@ def base_plain_replies(held_out: dict[str, list[Any]], base: str, cache: Path, s
                 with cache.open("a", encoding="utf-8") as handle:
 
                     async def one(record: Any) -> None:
-                        prompt = user_message(record, Condition("original", "unmodified"))
-                        output = await model.generate([ChatMessageUser(content=prompt)], config=config)
+                        prompt = ChatMessageUser(content=user_message(record, PLAIN))
+                        output = await model.generate([prompt], config=config)
                         reply = whole_sentences(output.completion.strip())
                         done[reply_key(record)] = reply
                         append_jsonl(handle, {"key": reply_key(record), "reply": reply})
