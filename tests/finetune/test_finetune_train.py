@@ -151,6 +151,8 @@ def test_trajectory_over_saved_epochs(trained: dict[str, Any], monkeypatch: pyte
         raise vllm_engine.EngineUnavailable("no vLLM in this test")
 
     monkeypatch.setattr(vllm_engine.VLLMServer, "start", start)
+    monkeypatch.delenv("VLLM_BASE_URL", raising=False)  # no server started elsewhere,
+    monkeypatch.setattr(vllm_engine, "_running", {})  # nor one running in this process
     calls: list[int] = []
     said: list[str] = []
 

@@ -167,9 +167,10 @@ def test_killed_at_a_random_moment_the_rerun_scores_every_epoch_once(tiny_run: P
     import time
 
     from inspect_ai.log import list_eval_logs, read_eval_log
-    from test_kill_and_rerun import samples_in_finished_logs
 
     from inspect_warmth.analysis.responses import check_logs
+
+    from .test_kill_and_rerun import samples_in_finished_logs
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("trajectory", "frontier"))
