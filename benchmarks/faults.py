@@ -369,12 +369,9 @@ def _vllm_processes() -> list[int]:
 
 
 def demo_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> None:
-    from inspect_ai.log import list_eval_logs, read_eval_log
+    from test_demo import samples_lost_and_duplicated
 
-    from inspect_warmth.finetune.files import read_jsonl
     from inspect_warmth.run import engine_guard
-    from inspect_warmth.run.demo import QUICK, WARM_EPOCH
-    from inspect_warmth.vocabulary import STUDY_DATASETS
 
     out = work / "demo"
     command = [*CLI, "demo", "--quick", "--out", str(out)]
@@ -389,21 +386,7 @@ def demo_faults(tally: Tally, rng: random.Random, kills: int, work: Path) -> Non
         _wait_for(lambda: not _vllm_processes(), engine_guard.GRACE_S + 60)
         outcomes.append((was_killed, moment, len(_vllm_processes())))
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    expected = {"original": 6 * QUICK.questions, "warm": 6 * QUICK.questions,
-                **{f"epoch-{e:g}": QUICK.questions for e in QUICK.save_epochs if e != WARM_EPOCH}}
-    seen: Counter[tuple[str, str, str, int]] = Counter()
-    for info in list_eval_logs(str(out / "logs"), recursive=True):
-        log = read_eval_log(info)
-        if log.status == "success":
-            variant = str((log.eval.metadata or {}).get("variant"))
-            seen.update((variant, log.eval.task, str(s.id), s.epoch) for s in log.samples or [])
-    per_variant = Counter(key[0] for key in seen)
-    lost = sum(max(0, n * len(STUDY_DATASETS) - per_variant[v]) for v, n in expected.items())
-    duplicated = sum(n - 1 for n in seen.values())
-    replies = [r for path in (out / "warm-smollm2" / "trajectory").glob("replies-*") for r in read_jsonl(path)]
-    keys = Counter((str(r["epoch"]), str(r["id"])) for r in replies)
-    lost += max(0, QUICK.validation_prompts * (len(QUICK.save_epochs) + 1) - len(keys))
-    duplicated += sum(n - 1 for n in keys.values())
+    lost, duplicated = samples_lost_and_duplicated(out)
     for i, (was_killed, moment, left) in enumerate(outcomes):
         tally.record("demo", rerun.returncode == 0 and (out / "report" / "report.html").exists(),
                      f"kill {i + 1} at {moment:.0f} s ({'mid-run' if was_killed else 'after it finished'}), "

@@ -24,6 +24,32 @@ SAMPLES_PER_TASK = {"original": QUICK.questions * 6, "warm": QUICK.questions * 6
                     **{f"epoch-{e:g}": QUICK.questions for e in QUICK.save_epochs if e != WARM_EPOCH}}
 
 
+def samples_lost_and_duplicated(out: Path) -> tuple[int, int]:
+    """What a finished quick demo in ``out`` lacks and holds twice: samples over its successful logs (per variant,
+    task, sample id and epoch, against :data:`SAMPLES_PER_TASK`) and trajectory replies (per epoch and prompt, against
+    every saved epoch and the base). Returns ``(lost, duplicated)``; benchmarks/faults.py counts with it too."""
+    from collections import Counter
+
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    from inspect_warmth.finetune.files import read_jsonl
+
+    seen: Counter[tuple[str, str, str, int]] = Counter()
+    for info in list_eval_logs(str(out / "logs"), recursive=True):
+        log = read_eval_log(info)
+        if log.status == "success":
+            variant = str((log.eval.metadata or {}).get("variant"))
+            seen.update((variant, log.eval.task, str(s.id), s.epoch) for s in log.samples or [])
+    per_variant = Counter(key[0] for key in seen)
+    lost = sum(max(0, n * len(STUDY_TASKS) - per_variant[v]) for v, n in SAMPLES_PER_TASK.items())
+    duplicated = sum(n - 1 for n in seen.values())
+    replies = [r for path in (out / "warm-smollm2" / "trajectory").glob("replies-*") for r in read_jsonl(path)]
+    keys = Counter((str(r["epoch"]), str(r["id"])) for r in replies)
+    lost += max(0, QUICK.validation_prompts * (len(QUICK.save_epochs) + 1) - len(keys))
+    duplicated += sum(n - 1 for n in keys.values())
+    return lost, duplicated
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> tuple[Path, str]:
     """The quick demo, on the package's vLLM server (tests/run/conftest.py: same base, LoRA rank 8 as the demo's)."""
@@ -155,6 +181,50 @@ def test_every_step_is_timed_and_the_trajectory_ran_on_the_engine(demo_run: tupl
     assert "time per step: model " in output and f"total {timings['total_s']:.0f} s" in output
     replies = (len(QUICK.save_epochs) + 1) * QUICK.validation_prompts
     assert f"generated {replies} trajectory replies on vLLM" in output, output
+
+
+@pytest.mark.heavy
+def test_killed_while_evaluating_the_rerun_finishes_every_sample_once(tmp_path: Path) -> None:
+    """SIGKILL of ``demo --quick`` while it evaluates (its vLLM server up, its logs half written): the server and
+    every process under it end with it, and the same command run again finishes with every sample and trajectory
+    reply exactly once. Unit: one kill and its rerun (benchmarks/faults.py --demo kills at other moments)."""
+    import contextlib
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from inspect_warmth.run.engine_guard import GRACE_S, process_alive
+
+    out = tmp_path / "demo"
+    command = [sys.executable, "-c", "from inspect_warmth.cli import main; main()", "demo", "--quick",
+               "--out", str(out)]
+    with (tmp_path / "killed.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 900
+        while not list((out / "logs").rglob("*.eval")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(random.Random(27).uniform(0, 20))
+        assert process.poll() is None, (tmp_path / "killed.log").read_text()[-3000:]
+        tree = psutil.Process(process.pid).children(recursive=True)
+        commands = []
+        for child in tree:
+            with contextlib.suppress(psutil.Error):  # (one that ended since the listing)
+                commands.append(" ".join(child.cmdline()))
+        assert any("vllm" in line for line in commands), f"no vLLM server under the demo: {commands}"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    deadline = time.monotonic() + GRACE_S + 60
+    while any(process_alive(child.pid) for child in tree) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [child.pid for child in tree if process_alive(child.pid)] == [], "left running after the demo's SIGKILL"
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    assert (out / "report" / "report.html").exists()
+    assert samples_lost_and_duplicated(out) == (0, 0)
 
 
 def test_recorded_times_do_not_stop_a_rerun(tmp_path: Path) -> None:
